@@ -1,0 +1,38 @@
+from rest_framework import authentication, exceptions
+
+from .crypto import api_password_matches
+from .selectors import api_credential_get_by_key
+from .services import api_credential_mark_used
+
+INVALID_CREDENTIALS = "Invalid API credentials"
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_detail = INVALID_CREDENTIALS
+    default_code = "invalid_credentials"
+
+
+class ApiCredentialAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic: the API key as user name, the API password as password.
+
+    request.user is the account's owner and request.auth the ApiCredential, whose `.account`
+    is the tenant every API view scopes its queries to.
+    """
+
+    www_authenticate_realm = "Kartra Integrations API"
+
+    def authenticate(self, request):
+        try:
+            result = super().authenticate(request)
+        except exceptions.AuthenticationFailed as exc:
+            raise InvalidCredentials() from exc
+        if result is None:
+            raise InvalidCredentials()
+        return result
+
+    def authenticate_credentials(self, userid, password, request=None):
+        credential = api_credential_get_by_key(api_key=userid)
+        if credential is None or not api_password_matches(password, credential.password_hash):
+            raise InvalidCredentials()
+        api_credential_mark_used(credential=credential)
+        return credential.account.owner, credential

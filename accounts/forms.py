@@ -1,0 +1,27 @@
+from django import forms
+from django.contrib.auth import password_validation
+
+from .models import TIME_ZONE_CHOICES, User
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField()
+    account_name = forms.CharField(max_length=200, label="Business name")
+    timezone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password"):
+            user = User(email=cleaned.get("email", ""))
+            try:
+                password_validation.validate_password(cleaned["password"], user)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned

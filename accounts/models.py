@@ -1,0 +1,77 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    MODERATOR = "moderator", "Moderator"
+    SUPPORT = "support", "Support agent"
+
+
+class EmailUserManager(UserManager):
+    """Users log in with their email; the username is kept equal to it."""
+
+    def _create_user(self, username, email, password, **extra_fields):
+        email = self.normalize_email(email or username)
+        return super()._create_user(email, email, password, **extra_fields)
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        return super().create_user(email, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        return super().create_superuser(email, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = EmailUserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role == Role.MODERATOR
+
+    @property
+    def is_support(self) -> bool:
+        return self.role == Role.SUPPORT
+
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Account(models.Model):
+    """The tenant: everything a customer owns hangs off one account."""
+
+    name = models.CharField(max_length=200)
+    owner = models.OneToOneField(User, on_delete=models.PROTECT, related_name="account")
+    timezone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    gdpr_enabled = models.BooleanField(default=True)
+    # Set and cleared only by approvals.services (approve / revoke); the API gate reads it.
+    zapier_activated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiCredential(models.Model):
+    """The account's API key (public) and a keyed hash of its API password (secret)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="api_credential")
+    api_key = models.CharField(max_length=64, unique=True)
+    password_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"API key {self.api_key}"

@@ -1,0 +1,14 @@
+"""Everything under /api/v1/: each app contributes its own API routes."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from accounts.apis import MeApi
+
+public = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
+
+urlpatterns = [
+    path("me", MeApi.as_view(), name="api-me"),
+    path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
+    path("docs", SpectacularRedocView.as_view(url_name="api-schema", **public), name="api-docs"),
+]

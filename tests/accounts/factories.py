@@ -1,0 +1,41 @@
+import factory
+
+from accounts.models import Account, Role, User
+from accounts.services import api_credentials_issue
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    username = factory.SelfAttribute("email")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class ModeratorFactory(UserFactory):
+    role = Role.MODERATOR
+
+
+class SupportAgentFactory(UserFactory):
+    role = Role.SUPPORT
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """An account with API credentials; the one-time password is kept on `.issued`."""
+
+    class Meta:
+        model = Account
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Business {n}")
+    owner = factory.SubFactory(UserFactory)
+    zapier_activated = False
+
+    @factory.post_generation
+    def credentials(obj, create, extracted, **kwargs):
+        obj.issued = api_credentials_issue(account=obj)
+
+
+class ActivatedAccountFactory(AccountFactory):
+    zapier_activated = True

@@ -1,0 +1,72 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.conftest import api_client_for, basic_auth
+
+pytestmark = pytest.mark.django_db
+
+INVALID = {"message": "Invalid API credentials", "code": "invalid_credentials"}
+NOT_ACTIVATED = {"message": "Zapier access has not been activated for this account", "code": "zapier_not_activated"}
+
+
+def test_me_without_credentials_is_401_with_challenge():
+    response = APIClient().get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json() == INVALID
+    assert response["WWW-Authenticate"].startswith("Basic")
+
+
+def test_me_with_wrong_password_is_401(account):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic_auth(account.issued.api_key, "wrong"))
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json() == INVALID
+
+
+def test_me_with_unknown_key_is_401(account):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic_auth("ki_unknown", account.issued.api_password))
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_me_with_malformed_authorization_header_is_401():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic !!!not-base64")
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json() == INVALID
+
+
+def test_me_for_account_not_yet_activated_is_403(pending_account):
+    response = api_client_for(pending_account).get("/api/v1/me")
+    assert response.status_code == 403
+    assert response.json() == NOT_ACTIVATED
+
+
+def test_me_for_activated_account_names_it(account, api):
+    response = api.get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json() == {"account_id": account.id, "account_name": account.name, "email": account.owner.email}
+
+
+def test_me_stamps_when_the_key_was_last_used(account, api):
+    api.get("/api/v1/me")
+    account.api_credential.refresh_from_db()
+    assert account.api_credential.last_used_at is not None
+
+
+def test_me_past_the_account_rate_is_429_with_retry_after(api, settings):
+    settings.API_RATE_PER_ACCOUNT = "3/s"
+    statuses = [api.get("/api/v1/me").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = api.get("/api/v1/me")
+    assert response.json() == {"message": "Too many requests", "code": "throttled"}
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_throttle_budget_is_per_account(account, other_account, settings):
+    settings.API_RATE_PER_ACCOUNT = "2/s"
+    first, second = api_client_for(account), api_client_for(other_account)
+    assert [first.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
+    assert second.get("/api/v1/me").status_code == 200
