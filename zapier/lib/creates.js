@@ -109,18 +109,20 @@ const write = ([command, label, noun, fields, onLead, message]) =>
     onLead || command === 'create_lead' ? { message, lead: LEAD } : { message },
   );
 
-const retrieve = ([key, label, noun, path]) =>
-  create(
+const retrieve = ([key, label, noun, path]) => {
+  const listKey = path.replace('-', '_'); // custom-fields -> custom_fields
+  return create(
     key,
     label,
     noun,
     [],
     async (z) => {
       const items = await fetchAll(z, path);
-      return { count: items.length, names: items.map((i) => i.name).join(', '), [path.replace('-', '_')]: items };
+      return { count: items.length, names: items.map((i) => i.name).join(', '), [listKey]: items };
     },
-    { count: 1, names: 'Example', [path.replace('-', '_')]: [{ id: 1, name: 'Example', created_at: '2024-05-02T14:03:11Z' }] },
+    { count: 1, names: 'Example', [listKey]: [{ id: 1, name: 'Example', created_at: '2024-05-02T14:03:11Z' }] },
   );
+};
 
 // Search lead: always 200 {"message": "Lead found" | "No lead found", "lead": ...}.
 const searchLead = (z, email) =>

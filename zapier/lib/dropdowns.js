@@ -70,7 +70,7 @@ const hidden = (kind, label, perform) => ({
   },
 });
 
-const childName = (parent, child) => child.name || child.label || String(child.id);
+const childName = (child) => child.name || child.label || String(child.id);
 
 const childPerform = (parentPath, parentField, nested) => async (z, bundle) => {
   const page = bundle.meta?.page || 0;
@@ -80,12 +80,12 @@ const childPerform = (parentPath, parentField, nested) => async (z, bundle) => {
     if (page > 0) return [];
     const parents = await fetchAll(z, parentPath);
     const parent = parents.find((p) => String(p.id) === String(chosen) || p.name === chosen);
-    return (parent?.[nested] || []).map((child) => ({ ...child, name: childName(parent, child) }));
+    return (parent?.[nested] || []).map((child) => ({ ...child, name: childName(child) }));
   }
   // No parent chosen yet: the children of this page of parents, labelled "Parent / Child".
   const { results } = await fetchPage(z, parentPath, page);
   return results.flatMap((parent) =>
-    (parent[nested] || []).map((child) => ({ ...child, name: `${parent.name} / ${childName(parent, child)}` })),
+    (parent[nested] || []).map((child) => ({ ...child, name: `${parent.name} / ${childName(child)}` })),
   );
 };
 

@@ -255,7 +255,7 @@ describe('live: the app against the running service', { skip: SKIP }, () => {
         calendar_subscribe: { ...(await assets('calendar', 'class')), starts_at: tomorrow() },
         calendar_cancel: await assets('calendar', 'class'), edit_lead: { first_name: 'X' },
       };
-      for (const [command, , , , onLead] of WRITES.filter((w) => w[4])) {
+      for (const [command] of WRITES.filter(([, , , , onLead]) => onLead)) {
         assert.deepEqual(await act(command, { ...missing, ...extra[command] }), { message: 'No lead found', lead: null }, command);
       }
       assert.equal((await act('retrieve_lead_details', missing)).message, 'No lead found');
