@@ -1,0 +1,327 @@
+'use strict';
+/*
+ * Live tests: the app, run by Zapier's own SDK (createAppTester), against a running
+ * Kartra Integrations service. Skipped, with a message, when ZAPIER_TEST_BASE_URL is unset.
+ *
+ * Environment (the caller starts the service, its Celery worker, and creates the accounts):
+ *   ZAPIER_TEST_BASE_URL              e.g. http://127.0.0.1:8000 (must be loopback)
+ *   ZAPIER_TEST_API_KEY               an approved account created with
+ *   ZAPIER_TEST_API_PASSWORD            `manage.py create_account --zapier-approved --demo-data`
+ *   ZAPIER_TEST_UNAPPROVED_API_KEY    an account without Zapier approval (the unapproved test
+ *   ZAPIER_TEST_UNAPPROVED_API_PASSWORD  is skipped when these are unset)
+ *   ZAPIER_TEST_DELIVERY_TIMEOUT_MS   how long to wait for a hook delivery (default 30000)
+ * The service must allow http/loopback hook targets (HOOKS_ALLOW_PRIVATE_TARGETS=true):
+ * the tests serve Zapier's target URLs themselves, on 127.0.0.1.
+ */
+const { describe, test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const { App, run, startServer, errorMessage, nonLoopbackConnections } = require('./support');
+const { TRIGGERS } = require('../lib/triggers');
+const { WRITES, RETRIEVES } = require('../lib/creates');
+const { assetField } = require('../lib/fields');
+
+const env = process.env;
+const BASE = env.ZAPIER_TEST_BASE_URL;
+const DELIVERY_TIMEOUT = Number(env.ZAPIER_TEST_DELIVERY_TIMEOUT_MS || 30000);
+const SKIP = !BASE && 'ZAPIER_TEST_BASE_URL is not set: live tests against the service are skipped (see zapier/README.md)';
+
+const auth = { base_url: BASE, api_key: env.ZAPIER_TEST_API_KEY, api_password: env.ZAPIER_TEST_API_PASSWORD };
+
+// The standard demo assets of `create_account --demo-data` (issue 3), by exact name.
+const DEMO = {
+  tag: 'Customer', list: 'Newsletter', form: 'Lead magnet', sequence: 'Onboarding', tracking_link: 'Promo',
+  video: 'Welcome', page: 'Sales page', split_test_link: 'Hero test', calendar: 'Coaching', class: 'Intro call',
+  membership: 'Academy', level: 'Basic', product: 'Course',
+};
+const PARENT = { class: 'calendar', level: 'membership', price_point: 'product' };
+const DROPDOWN_NAMES = {
+  dropdown_tags: 'Customer', dropdown_lists: 'Newsletter', dropdown_sequences: 'Onboarding', dropdown_pages: 'Sales page',
+  dropdown_forms: 'Lead magnet', dropdown_videos: 'Welcome', dropdown_tracking_links: 'Promo',
+  dropdown_split_test_links: 'Hero test', dropdown_calendars: 'Coaching', dropdown_memberships: 'Academy',
+  dropdown_products: 'Course', dropdown_calendar_classes: 'Intro call', dropdown_membership_levels: 'Basic',
+};
+
+const op = (type, key) => App[type][key].operation;
+const act = (command, input) => run(op('creates', command).perform, auth, input);
+const tomorrow = () => new Date(Date.now() + 86400e3).toISOString();
+const unique = () => crypto.randomUUID().slice(0, 8);
+const newEmail = () => `zap-${Date.now()}-${unique()}@example.com`;
+const newLead = async () => (await act('create_lead', { email: newEmail(), first_name: 'Zap' })).lead;
+
+// An asset's id as a Zapier user would pick it: from the field's dynamic dropdown.
+const ids = {};
+const idOf = async (key, inputData = {}) => {
+  const cacheKey = `${key}:${JSON.stringify(inputData)}`;
+  if (ids[cacheKey]) return ids[cacheKey];
+  const perform = App.triggers[assetField(key).dynamic.split('.')[0]].operation.perform;
+  for (let page = 0; page < 20; page++) {
+    const items = await run(perform, auth, inputData, { meta: { page } });
+    const found = items.find((i) => i.name === DEMO[key]);
+    if (found) return (ids[cacheKey] = String(found.id));
+    if (!items.length) break;
+  }
+  throw new Error(`${key} "${DEMO[key]}" is not in its dropdown: does the account have the demo data?`);
+};
+// Resolve the demo assets named in `keys` to ids (children with their parent chosen).
+const assets = async (...keys) => {
+  const input = {};
+  for (const key of keys) {
+    const parent = PARENT[key];
+    input[key] = await idOf(key, parent ? { [parent]: input[parent] || (await idOf(parent)) } : {});
+  }
+  return input;
+};
+
+// Other parts of the platform (checkout, video player, page tracker, affiliate centre,
+// membership area, sequence engine, calendar beat job) report through POST /api/v1/events.
+// ASSUMED BODY (not fixed yet; adjust here): {"event": <action name>, "email": <lead email>,
+// <asset key>: <asset name>, ...}, assets named like the actions' inputs.
+const platformEvent = (event, lead, fields = {}) =>
+  run((z) => z.request({ url: '/api/v1/events', method: 'POST', body: { event, email: lead.email, ...fields } })
+    .then((r) => r.data), auth);
+
+let catcher;
+// Subscribe a hook on the catcher; returns {sub, path, op}.
+const subscribe = async (event, inputData = {}) => {
+  const path = `/hooks/${event}/${unique()}`;
+  const trigger = op('triggers', event);
+  const sub = await run(trigger.performSubscribe, auth, inputData, { targetUrl: catcher.url + path });
+  return { sub, path, trigger };
+};
+const delivery = (path) => catcher.waitFor((r) => r.url === path, DELIVERY_TIMEOUT);
+
+// Buy the demo product through the checkout's entry point; the transaction id comes from
+// the buy_product delivery, as a Zap would get it.
+const buy = async (lead) => {
+  const { sub, path, trigger } = await subscribe('buy_product');
+  await platformEvent('buy_product', lead, { product: DEMO.product });
+  const { body } = await delivery(path);
+  await run(trigger.performUnsubscribe, auth, {}, { subscribeData: sub });
+  return String(body.action_details.transaction_details.transaction_id);
+};
+
+const lead = (l) => ({ email: l.email });
+// How each trigger's event is caused, through the service's real entry points. One table.
+const CAUSES = {
+  assign_tag: async (l) => act('assign_tag', { ...lead(l), ...(await assets('tag')) }),
+  unassign_tag: async (l) => {
+    await act('assign_tag', { ...lead(l), ...(await assets('tag')) });
+    await act('unassign_tag', { ...lead(l), ...(await assets('tag')) });
+  },
+  list_subscription: async (l) => act('subscribe_lead_to_list', { ...lead(l), ...(await assets('list')) }),
+  list_unsubscription: async (l) => {
+    await act('subscribe_lead_to_list', { ...lead(l), ...(await assets('list')) });
+    await act('unsubscribe_lead_from_list', { ...lead(l), ...(await assets('list')) });
+  },
+  filled_form: (l) => platformEvent('filled_form', l, { form: DEMO.form }),
+  sequence_subscription: async (l) => act('subscribe_lead_to_sequence_at_step', { ...lead(l), ...(await assets('sequence')) }),
+  sequence_unsubscription: async (l) => {
+    await act('subscribe_lead_to_sequence_at_step', { ...lead(l), ...(await assets('sequence')) });
+    await act('unsubscribe_lead_from_sequence', { ...lead(l), ...(await assets('sequence')) });
+  },
+  sequence_completion: (l) => platformEvent('sequence_completion', l, { sequence: DEMO.sequence }),
+  tracking_link_click: (l) => platformEvent('tracking_link_click', l, { tracking_link: DEMO.tracking_link }),
+  video_play: (l) => platformEvent('video_play', l, { video: DEMO.video }),
+  video_complete: (l) => platformEvent('video_complete', l, { video: DEMO.video }),
+  reaches_score: (l) => act('give_points_to_lead', { ...lead(l), points: 60 }),
+  affiliate_signup: (l) => platformEvent('affiliate_signup', l, { product: DEMO.product }),
+  jv_signup: (l) => platformEvent('jv_signup', l, { product: DEMO.product }),
+  membership_granted: (l) => platformEvent('membership_granted', l, { membership: DEMO.membership, level: DEMO.level }),
+  membership_revoked: (l) => platformEvent('membership_revoked', l, { membership: DEMO.membership, level: DEMO.level }),
+  buy_product: (l) => platformEvent('buy_product', l, { product: DEMO.product }),
+  refund_product: async (l) => act('refund_transaction', { transaction_id: await buy(l) }),
+  partial_refund_product: async (l) => act('refund_transaction', { transaction_id: await buy(l), amount: 10 }),
+  cancel_subscription: (l) => platformEvent('cancel_subscription', l, { product: DEMO.product }),
+  calendar_subscribe: async (l) => act('calendar_subscribe', { ...lead(l), ...(await assets('calendar', 'class')), starts_at: tomorrow() }),
+  calendar_cancel: async (l) => {
+    await act('calendar_subscribe', { ...lead(l), ...(await assets('calendar', 'class')), starts_at: tomorrow() });
+    await act('calendar_cancel', { ...lead(l), ...(await assets('calendar', 'class')) });
+  },
+  calendar_complete: (l) => platformEvent('calendar_complete', l, { calendar: DEMO.calendar, class: DEMO.class }),
+  kartra_page_visit: (l) => platformEvent('kartra_page_visit', l, { page: DEMO.page }),
+  external_page_visit: (l) => platformEvent('external_page_visit', l, { url: 'https://example.com/landing' }),
+  click_page_split_test_link: (l) => platformEvent('click_page_split_test_link', l, { split_test_link: DEMO.split_test_link }),
+};
+const SCORE = 50; // reaches_score filter; CAUSES gives 60 points to a fresh lead
+
+// Key paths of nested objects (arrays are leaves): what "same shape as the sample" means.
+const shape = (obj, prefix = '') =>
+  Object.entries(obj || {}).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? shape(v, `${prefix}${k}.`) : [prefix + k]).sort();
+const assertLikeSample = (item, sample) => {
+  assert.deepEqual(Object.keys(item).sort(), Object.keys(sample).sort(), 'payload keys');
+  assert.deepEqual(shape(item.action_details), shape(sample.action_details), 'action_details keys');
+  for (const key of ['id', 'email']) assert.ok(key in item.lead, `lead.${key}`);
+};
+
+describe('live: the app against the running service', { skip: SKIP }, () => {
+  before(async () => {
+    assert.ok(env.ZAPIER_TEST_API_KEY && env.ZAPIER_TEST_API_PASSWORD,
+      'ZAPIER_TEST_API_KEY and ZAPIER_TEST_API_PASSWORD must be set with ZAPIER_TEST_BASE_URL');
+    assert.match(new URL(BASE).hostname, /^(127\.0\.0\.1|localhost|\[::1\])$/, 'ZAPIER_TEST_BASE_URL must be loopback');
+    catcher = await startServer(() => ({ json: { status: 'success' } }));
+  });
+  after(() => catcher && catcher.close());
+
+  describe('authentication', () => {
+    test('success: GET /api/v1/me gives the account name for the connection label', async () => {
+      const me = await run(App.authentication.test, auth);
+      assert.ok(me.account_name, 'account_name');
+    });
+    test('wrong password: "check your API key and API password"', async () => {
+      await assert.rejects(run(App.authentication.test, { ...auth, api_password: 'wrong' }),
+        (e) => /check your API key and API password/.test(errorMessage(e)));
+    });
+    test('unapproved account: not activated yet, request it in My integrations', async (t) => {
+      if (!env.ZAPIER_TEST_UNAPPROVED_API_KEY) return t.skip('ZAPIER_TEST_UNAPPROVED_API_KEY is not set');
+      const unapproved = { base_url: BASE, api_key: env.ZAPIER_TEST_UNAPPROVED_API_KEY,
+        api_password: env.ZAPIER_TEST_UNAPPROVED_API_PASSWORD };
+      await assert.rejects(run(App.authentication.test, unapproved),
+        (e) => /not activated yet/.test(errorMessage(e)) && /My integrations/.test(errorMessage(e)));
+    });
+  });
+
+  describe('dropdowns', () => {
+    for (const [key, name] of Object.entries(DROPDOWN_NAMES)) {
+      test(`${key} lists "${name}"`, async () => {
+        const parentKey = Object.keys(PARENT).find((k) => assetField(k).dynamic.startsWith(`${key}.`));
+        const input = parentKey ? { [PARENT[parentKey]]: await idOf(PARENT[parentKey]) } : {};
+        const first = await run(op('triggers', key).perform, auth, input, { meta: { page: 0 } });
+        assert.ok(first.some((i) => i.name === name && i.id !== undefined), `${name} in ${JSON.stringify(first)}`);
+        assert.ok(Array.isArray(await run(op('triggers', key).perform, auth, input, { meta: { page: 1 } })));
+      });
+    }
+    for (const key of ['dropdown_custom_fields', 'dropdown_product_price_points']) {
+      test(`${key} lists items with id and name`, async () => {
+        const items = await run(op('triggers', key).perform, auth, {}, { meta: { page: 0 } });
+        assert.ok(items.length > 0 && items.every((i) => i.id !== undefined && i.name), JSON.stringify(items));
+      });
+    }
+  });
+
+  describe('actions and searches', () => {
+    test("the seed's Filter chain: No lead found -> create -> assign tag -> Lead found", async () => {
+      const email = newEmail();
+      assert.equal((await act('search_lead', { email })).message, 'No lead found');
+      assert.deepEqual(await run(op('searches', 'find_lead').perform, auth, { email }), []);
+      const created = await act('create_lead', { email, first_name: 'Ann' });
+      assert.equal(created.message, 'Lead created');
+      assert.equal(created.lead.email, email);
+      assert.equal((await act('assign_tag', { email, ...(await assets('tag')) })).message, 'Tag added to lead');
+      const found = await act('search_lead', { email });
+      assert.equal(found.message, 'Lead found');
+      assert.ok(JSON.stringify(found.lead.tags).includes(DEMO.tag), 'the lead has the tag');
+      const [viaSearch] = await run(op('searches', 'find_lead').perform, auth, { email });
+      assert.equal(viaSearch.lead.email, email);
+    });
+
+    test('every write action succeeds with its message', async () => {
+      const l = await newLead();
+      const inputs = {
+        create_lead: async () => ({ email: newEmail(), first_name: 'Bo', custom_fields: { favourite_color: 'blue' } }),
+        edit_lead: async () => ({ ...lead(l), first_name: 'Anna' }),
+        assign_tag: async () => ({ ...lead(l), ...(await assets('tag')) }),
+        unassign_tag: async () => ({ ...lead(l), ...(await assets('tag')) }),
+        subscribe_lead_to_list: async () => ({ ...lead(l), ...(await assets('list')) }),
+        unsubscribe_lead_from_list: async () => ({ ...lead(l), ...(await assets('list')) }),
+        give_points_to_lead: async () => ({ ...lead(l), points: 5, expiration_days: 30 }),
+        remove_points_from_lead: async () => ({ ...lead(l), points: 2 }),
+        subscribe_lead_to_sequence_at_step: async () => ({ ...lead(l), ...(await assets('sequence')), step: 1 }),
+        unsubscribe_lead_from_sequence: async () => ({ ...lead(l), ...(await assets('sequence')) }),
+        calendar_subscribe: async () => ({ ...lead(l), ...(await assets('calendar', 'class')), starts_at: tomorrow() }),
+        calendar_cancel: async () => ({ ...lead(l), ...(await assets('calendar', 'class')) }),
+        refund_transaction: async () => ({ transaction_id: await buy(l) }),
+        create_custom_field: async () => ({ identifier: `zap_${unique()}`, type: 'drop_down', options: ['Yes', 'No'] }),
+      };
+      for (const [command, , , , , message] of WRITES.filter(([c]) => c !== 'cancel_transaction')) {
+        const out = await act(command, await inputs[command]());
+        assert.equal(out.message, message, command);
+      }
+    });
+
+    test('cancel a subscription: a refusal shows the API message (no recurring sale in the demo data)', async () => {
+      await assert.rejects(act('cancel_transaction', { subscription_id: '999999999' }),
+        (e) => !/answered 5\d\d/.test(errorMessage(e)) && errorMessage(e).length > 0);
+    });
+
+    test('an action on a missing lead outputs "No lead found" and does not fail', async () => {
+      const missing = { email: newEmail() };
+      const extra = {
+        assign_tag: await assets('tag'), unassign_tag: await assets('tag'),
+        subscribe_lead_to_list: await assets('list'), unsubscribe_lead_from_list: await assets('list'),
+        give_points_to_lead: { points: 1 }, remove_points_from_lead: { points: 1 },
+        subscribe_lead_to_sequence_at_step: await assets('sequence'), unsubscribe_lead_from_sequence: await assets('sequence'),
+        calendar_subscribe: { ...(await assets('calendar', 'class')), starts_at: tomorrow() },
+        calendar_cancel: await assets('calendar', 'class'), edit_lead: { first_name: 'X' },
+      };
+      for (const [command] of WRITES.filter(([, , , , onLead]) => onLead)) {
+        assert.deepEqual(await act(command, { ...missing, ...extra[command] }), { message: 'No lead found', lead: null }, command);
+      }
+      assert.equal((await act('retrieve_lead_details', missing)).message, 'No lead found');
+      assert.equal((await act('retrieve_lead_details', { lead_id: '999999999' })).message, 'No lead found');
+    });
+
+    test('retrieve lead details by id and by email', async () => {
+      const l = await newLead();
+      for (const input of [{ lead_id: String(l.id) }, { email: l.email }]) {
+        const out = await act('retrieve_lead_details', input);
+        assert.equal(out.message, 'Lead found');
+        assert.equal(out.lead.email, l.email);
+      }
+    });
+
+    test('the "Retrieve all the ..." actions list the account assets', async () => {
+      const expected = { retrieve_tags: ['Customer', 'VIP'], retrieve_lists: ['Newsletter', 'Webinar'],
+        retrieve_sequences: ['Onboarding'], retrieve_pages: ['Sales page'], retrieve_custom_fields: [] };
+      for (const [key] of RETRIEVES) {
+        const out = await act(key, {});
+        assert.ok(out.count >= Math.max(1, expected[key].length), key);
+        for (const name of expected[key]) assert.ok(out.names.split(', ').includes(name), `${key}: ${name}`);
+      }
+    });
+
+    test('create lead twice: "Lead already exists"; bad input shows the field message', async () => {
+      const l = await newLead();
+      await assert.rejects(act('create_lead', { email: l.email }), (e) => /Lead already exists/.test(errorMessage(e)));
+      await assert.rejects(act('create_lead', { email: 'not-an-email' }), (e) => /email/.test(errorMessage(e)));
+    });
+  });
+
+  describe('instant triggers: subscribe, cause, catch, perform, performList, unsubscribe twice', () => {
+    for (const [event] of TRIGGERS) {
+      test(event, async () => {
+        const trigger = op('triggers', event);
+        const keys = trigger.inputFields.map((f) => f.key);
+        const inputData = keys.includes('score')
+          ? { score: SCORE }
+          : await assets(...keys.filter((k) => k in DEMO));
+        const l = await newLead();
+        const { sub, path } = await subscribe(event, inputData);
+        assert.ok(sub.id, 'subscribe returned an id');
+        await CAUSES[event](l);
+        const caught = await delivery(path);
+        assert.equal(caught.method, 'POST');
+        assert.equal(caught.headers['webhook-id'], caught.body.id, 'webhook-id is the event id');
+
+        const items = await run(trigger.perform, auth, inputData, { cleanedRequest: caught.body });
+        assert.equal(items.length, 1);
+        assert.equal(items[0].action, event);
+        assert.equal(items[0].lead.email, l.email);
+        assertLikeSample(items[0], trigger.sample);
+
+        const listed = await run(trigger.performList, auth, inputData);
+        assert.ok(listed.length >= 1 && listed.length <= 3, `performList gave ${listed.length}`);
+        listed.forEach((item) => assertLikeSample(item, trigger.sample));
+        assert.ok(listed.some((item) => item.id === caught.body.id), 'the delivered event is among the samples');
+
+        await run(trigger.performUnsubscribe, auth, {}, { subscribeData: sub });
+        await run(trigger.performUnsubscribe, auth, {}, { subscribeData: sub }); // Zapier retries: still fine
+      });
+    }
+  });
+
+  test('no request left loopback', () => {
+    assert.deepEqual(nonLoopbackConnections(), []);
+  });
+});
