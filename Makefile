@@ -29,8 +29,13 @@ run: demo
 	$(CELERY) beat --loglevel=INFO & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install zapier/node_modules/.installed
 	$(PY) -m pytest
+	cd zapier && npm test
+
+zapier/node_modules/.installed: zapier/package-lock.json
+	cd zapier && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 lint: install
 	$(VENV)/bin/ruff check .
