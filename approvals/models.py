@@ -134,6 +134,11 @@ class AuditEntry(models.Model):
     def actor_label(self) -> str:
         return self.actor.email if self.actor else "operator"
 
+    @property
+    def reason_label(self) -> str:
+        labels = dict(DecisionReason.choices) if self.action != AuditAction.REVOKED else dict(RevocationReason.choices)
+        return labels.get(self.reason, self.reason)
+
 
 class SupportNote(models.Model):
     """Advice from a support agent on a request; it informs moderators and decides nothing."""
