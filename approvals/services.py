@@ -291,7 +291,7 @@ def account_revoke(*, actor: User, account: Account, reason: str, note: str = ""
     return account
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # not durable: create_account runs it in one transaction with the account's creation
 def account_approve_by_operator(*, account: Account) -> ActivationRequest:
     """An operator (create_account --zapier-approved) activates the account; the audit actor is None.
 
