@@ -2,6 +2,7 @@
 rolled-back transition never sends mail; each function reloads the row by id."""
 
 import logging
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -31,13 +32,8 @@ def _request(activation_request_id: int) -> ActivationRequest:
 
 
 def _local(moment) -> str:
-    return timezone.localtime(moment, timezone=_zone()).strftime("%A %d %B %Y, %H:%M %Z")
-
-
-def _zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.MODERATION_TIME_ZONE)
+    """A time as moderators count it (MODERATION_TIME_ZONE), e.g. 'Monday 10 March 2025, 17:00 EDT'."""
+    return timezone.localtime(moment, ZoneInfo(settings.MODERATION_TIME_ZONE)).strftime("%A %d %B %Y, %H:%M %Z")
 
 
 def request_received_email_send(*, activation_request_id: int) -> None:
