@@ -1,0 +1,66 @@
+from django import forms
+
+from kartra_integrations.errors import ApplicationError
+
+from .models import DecisionReason, Outcome, RequestState, RevocationReason
+
+
+def add_application_error(form: forms.Form, error: ApplicationError) -> None:
+    """Show a service's refusal on the form: field messages on their fields, the rest on top."""
+    placed = False
+    for name, messages in (error.fields or {}).items():
+        if name in form.fields:
+            for message in messages:
+                form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _choose(choices):
+    return [("", "Choose…"), *choices]
+
+
+class ActivationRequestForm(forms.Form):
+    stated_use = forms.CharField(
+        label="What will you use Zapier for?",
+        help_text="A few sentences: which apps you will connect to Kartra and what your Zaps will do.",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label="Your answer", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class DecideForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)
+    reason = forms.ChoiceField(choices=_choose(DecisionReason.choices))
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='Required for "Other" and when asking for information (the owner reads it).',
+    )
+
+
+class RevokeForm(forms.Form):
+    prefix = "revoke"
+    reason = forms.ChoiceField(choices=_choose(RevocationReason.choices))
+    note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SupportNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Advisory note for moderators",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Notes inform the review; they do not change its order or outcome.",
+    )
+
+
+class QueueFilterForm(forms.Form):
+    state = forms.ChoiceField(required=False, choices=[("", "Open requests"), *RequestState.choices])
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    mine = forms.BooleanField(required=False, label="Assigned to me")

@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    IN_REVIEW = "in_review", "In review"
+    NEEDS_INFO = "needs_info", "Needs information"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    REVOKED = "revoked", "Revoked"
+
+
+# An account may hold at most one request in these states (see the partial unique constraint).
+OPEN_STATES = (RequestState.PENDING, RequestState.IN_REVIEW, RequestState.NEEDS_INFO)
+
+
+class DecisionReason(models.TextChoices):
+    USE_CLEAR = "use_clear", "Stated use is clear and allowed"
+    HISTORY_GOOD = "history_good", "Account history in good standing"
+    USE_UNCLEAR = "use_unclear", "Stated use is unclear"
+    USE_NOT_ALLOWED = "use_not_allowed", "Stated use is not allowed"
+    ACCOUNT_TOO_NEW = "account_too_new", "Account is too new"
+    HISTORY_CONCERNS = "history_concerns", "Account history raises concerns"
+    OTHER = "other", "Other (explain in the note)"
+
+
+class Outcome(models.TextChoices):
+    APPROVED = RequestState.APPROVED.value, "Approve"
+    REJECTED = RequestState.REJECTED.value, "Reject"
+    NEEDS_INFO = RequestState.NEEDS_INFO.value, "Ask the owner for more information"
+
+
+class RevocationReason(models.TextChoices):
+    TERMS_VIOLATION = "terms_violation", "Terms of service violation"
+    ABUSE_REPORTED = "abuse_reported", "Abuse reported"
+    OWNER_ASKED = "owner_asked", "The owner asked for it"
+    OTHER = "other", "Other (explain in the note)"
+
+
+class AuditAction(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    CLAIMED = "claimed", "Claimed for review"
+    DECIDED = "decided", "Decided"
+    ANSWERED = "answered", "Owner answered"
+    REVOKED = "revoked", "Access revoked"
+    OPERATOR_APPROVED = "operator_approved", "Approved by an operator"
+
+
+class ActivationRequest(models.Model):
+    """An account's request for Zapier access, worked first-in-first-out by moderators."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activation_requests")
+    stated_use = models.TextField()
+    state = models.CharField(max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(help_text="Review must start by then (one business day after submission).")
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_activation_requests",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=32, choices=DecisionReason.choices, blank=True)
+    decision_note = models.TextField(blank=True)
+    owner_answer = models.TextField(blank=True)
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(state__in=OPEN_STATES),
+                name="one_open_activation_request_per_account",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "submitted_at"], name="activation_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Activation request #{self.pk} ({self.account}, {self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == RequestState.PENDING and self.review_started_at is None and self.due_at <= timezone.now()
+
+
+class AuditEntry(models.Model):
+    """Append-only history of every activation transition; actor None means an operator (command line)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activation_audit_entries")
+    activation_request = models.ForeignKey(
+        ActivationRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    from_state = models.CharField(max_length=16, choices=RequestState.choices, blank=True)
+    to_state = models.CharField(max_length=16, choices=RequestState.choices, blank=True)
+    reason = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.from_state or '-'} -> {self.to_state or '-'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are append-only.")
+
+    @property
+    def actor_label(self) -> str:
+        return self.actor.email if self.actor else "operator"
+
+    @property
+    def reason_label(self) -> str:
+        labels = dict(DecisionReason.choices) if self.action != AuditAction.REVOKED else dict(RevocationReason.choices)
+        return labels.get(self.reason, self.reason)
+
+
+class SupportNote(models.Model):
+    """Advice from a support agent on a request; it informs moderators and decides nothing."""
+
+    activation_request = models.ForeignKey(ActivationRequest, on_delete=models.CASCADE, related_name="support_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} on #{self.activation_request_id}"

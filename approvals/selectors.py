@@ -1,0 +1,168 @@
+"""Reads of the activation review: the moderators' queue, an owner's requests, account history and
+the last 30 days' figures."""
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Account, User
+
+from .models import OPEN_STATES, ActivationRequest, AuditAction, AuditEntry, RequestState, SupportNote
+
+FIGURES_WINDOW = timedelta(days=30)
+
+
+def _overdue_condition(now: datetime) -> Q:
+    return Q(state=RequestState.PENDING, review_started_at__isnull=True, due_at__lte=now)
+
+
+def request_queue(
+    *,
+    state: str | None = None,
+    overdue: bool = False,
+    assigned_to: User | None = None,
+    now: datetime | None = None,
+) -> QuerySet[ActivationRequest]:
+    """The moderators' queue: overdue requests first, then first-in-first-out by original submission.
+
+    Without a state filter it holds the open requests (pending, in review, needs information).
+    """
+    now = now or timezone.now()
+    requests = ActivationRequest.objects.select_related("account__owner", "assigned_to").annotate(
+        overdue=Case(When(_overdue_condition(now), then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+    requests = requests.filter(state=state) if state else requests.filter(state__in=OPEN_STATES)
+    if overdue:
+        requests = requests.filter(overdue=True)
+    if assigned_to is not None:
+        requests = requests.filter(assigned_to=assigned_to)
+    return requests.order_by("-overdue", "submitted_at", "pk")
+
+
+def request_queue_position(*, activation_request: ActivationRequest, now: datetime | None = None) -> int | None:
+    """1 for the next pending request a moderator will take; None when the request is not waiting."""
+    if activation_request.state != RequestState.PENDING:
+        return None
+    now = now or timezone.now()
+    earlier = Q(submitted_at__lt=activation_request.submitted_at) | Q(
+        submitted_at=activation_request.submitted_at, pk__lt=activation_request.pk
+    )
+    waiting = request_queue(state=RequestState.PENDING, now=now)
+    if ActivationRequest.objects.filter(_overdue_condition(now), pk=activation_request.pk).exists():
+        ahead = waiting.filter(earlier, overdue=True)
+    else:
+        ahead = waiting.filter(Q(overdue=True) | earlier)
+    return ahead.count() + 1
+
+
+def requests_for_account(*, account: Account) -> QuerySet[ActivationRequest]:
+    return (
+        ActivationRequest.objects.filter(account=account).select_related("assigned_to").order_by("-submitted_at", "-pk")
+    )
+
+
+def request_open_for_account(*, account: Account) -> ActivationRequest | None:
+    return ActivationRequest.objects.filter(account=account, state__in=OPEN_STATES).first()
+
+
+def request_get_for_owner(*, account: Account, pk: int) -> ActivationRequest | None:
+    return ActivationRequest.objects.select_related("account").filter(account=account, pk=pk).first()
+
+
+def request_get(*, pk: int) -> ActivationRequest | None:
+    return ActivationRequest.objects.select_related("account__owner", "assigned_to").filter(pk=pk).first()
+
+
+def request_audit_trail(*, activation_request: ActivationRequest) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(activation_request=activation_request).select_related("actor")
+
+
+@dataclass
+class AccountHistory:
+    """What a decision depends on besides the stated use (see the seed: the account's history)."""
+
+    account: Account
+    age: timedelta
+    size: list[tuple[str, int]]
+    earlier_requests: list[ActivationRequest]
+    revocations: list[AuditEntry]
+    support_notes: list[SupportNote] = field(default_factory=list)
+
+
+def account_size(*, account: Account) -> list[tuple[str, int]]:
+    """(label, count) facts about how big the account is. Apps that own account data add theirs here."""
+    return [("Activation requests", ActivationRequest.objects.filter(account=account).count())]
+
+
+def account_history(*, account: Account, current: ActivationRequest | None = None) -> AccountHistory:
+    earlier = ActivationRequest.objects.filter(account=account).order_by("-submitted_at", "-pk")
+    if current is not None:
+        earlier = earlier.exclude(pk=current.pk)
+    return AccountHistory(
+        account=account,
+        age=timezone.now() - account.created_at,
+        size=account_size(account=account),
+        earlier_requests=list(earlier),
+        revocations=list(
+            AuditEntry.objects.filter(account=account, action=AuditAction.REVOKED)
+            .select_related("actor")
+            .order_by("-created_at")
+        ),
+        support_notes=list(
+            SupportNote.objects.filter(activation_request__account=account)
+            .select_related("author", "activation_request")
+            .order_by("-created_at")
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    median_to_review_start: timedelta | None
+    median_to_decision: timedelta | None
+    share_started_within_sla: float | None  # 0..1
+    review_starts: int
+    decisions: int
+    sla_population: int
+
+
+def queue_figures(*, now: datetime | None = None) -> QueueFigures:
+    """The last 30 days: median submission-to-review-start (reviews started in the window), median
+    submission-to-decision (approvals and rejections in the window), and the share of requests due in
+    the window, or started in it, whose review started by their due time."""
+    now = now or timezone.now()
+    since = now - FIGURES_WINDOW
+    starts = [
+        started - submitted
+        for submitted, started in ActivationRequest.objects.filter(
+            review_started_at__gte=since, review_started_at__lte=now
+        ).values_list("submitted_at", "review_started_at")
+    ]
+    decisions = [
+        decided - submitted
+        for submitted, decided in ActivationRequest.objects.filter(
+            state__in=[RequestState.APPROVED, RequestState.REJECTED, RequestState.REVOKED],
+            review_started_at__isnull=False,  # operator approvals skip review
+            decided_at__gte=since,
+            decided_at__lte=now,
+        ).values_list("submitted_at", "decided_at")
+    ]
+    # A request counts once its outcome is known: its review started, or it still waits past its due
+    # time (withdrawn and operator-approved requests never waited for a moderator).
+    measured = ActivationRequest.objects.filter(
+        Q(review_started_at__gte=since, review_started_at__lte=now)
+        | Q(review_started_at__isnull=True, state=RequestState.PENDING, due_at__gte=since, due_at__lte=now)
+    )
+    rows = list(measured.values_list("due_at", "review_started_at"))
+    within = sum(1 for due, started in rows if started is not None and started <= due)
+    return QueueFigures(
+        median_to_review_start=statistics.median(starts) if starts else None,
+        median_to_decision=statistics.median(decisions) if decisions else None,
+        share_started_within_sla=within / len(rows) if rows else None,
+        review_starts=len(starts),
+        decisions=len(decisions),
+        sla_population=len(rows),
+    )

@@ -1,0 +1,66 @@
+"""An owner asks for Zapier activation, a moderator claims and approves it, the owner gets credentials."""
+
+import pytest
+
+from tests.accounts.factories import ModeratorFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OWNER_EMAIL = "owner@shop.example"
+PASSWORD = "correct horse battery staple"
+
+
+def log_in(page, base, email):
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+
+
+def log_out(page):
+    page.click("button:has-text('Log out')")
+
+
+def test_owner_request_is_claimed_and_approved_then_owner_sees_credentials(live_server, browser_page):
+    page, base = browser_page, live_server.url
+    moderator = ModeratorFactory(password=PASSWORD)
+
+    # The owner signs up and asks for activation.
+    page.goto(f"{base}/signup/")
+    page.fill("input[name=email]", OWNER_EMAIL)
+    page.fill("input[name=account_name]", "Corner Shop")
+    page.select_option("select[name=timezone]", "Europe/Berlin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign up')")
+    page.wait_for_url(f"{base}/integrations/")
+    page.fill("textarea[name=stated_use]", "We will send new Shopify customers into Kartra and tag them as buyers.")
+    page.click("button:has-text('Request Zapier activation')")
+    card = page.locator("#zapier-card")
+    card.get_by_text("review starts within one business day; it can take up to two weeks").wait_for()
+    assert card.locator(".badge").inner_text() == "Pending"
+    assert page.locator("#queue-place").inner_text() == "1"
+    log_out(page)
+
+    # A moderator claims the request from the queue and approves it.
+    log_in(page, base, moderator.email)
+    page.wait_for_url(f"{base}/moderation/queue/")
+    row = page.locator("#queue tbody tr", has_text="Corner Shop")
+    row.locator("a").click()
+    assert "Shopify customers" in page.locator("#stated-use").inner_text()
+    page.click("button:has-text('Claim and start review')")
+    page.get_by_text("You claimed this request").wait_for()
+    page.check("input[name=outcome][value=approved]")
+    page.select_option("select[name=reason]", "use_clear")
+    page.click("button:has-text('Record decision')")
+    page.get_by_text("Decision recorded").wait_for()
+    assert page.locator("#request-state").inner_text() == "Approved"
+    log_out(page)
+
+    # The owner sees Zapier activated and reaches the credentials page.
+    log_in(page, base, OWNER_EMAIL)
+    page.wait_for_url(f"{base}/integrations/")
+    assert page.locator("#zapier-card .badge").inner_text() == "Activated"
+    page.click("#zapier-card a:has-text('API credentials')")
+    page.wait_for_url(f"{base}/settings/api/")
+    assert page.locator("#api-key").inner_text().startswith("ki_")
+    assert page.get_by_text("Zapier access is not activated yet").count() == 0
