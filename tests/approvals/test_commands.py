@@ -1,5 +1,4 @@
 import json
-import sys
 from io import StringIO
 
 import pytest
@@ -8,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account, Role, User
 from approvals.models import AuditAction, AuditEntry, RequestState
+from leads.models import Tag
 from tests.conftest import basic_auth
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +66,10 @@ def test_create_account_refuses_an_invalid_email():
     assert not User.objects.exists()
 
 
-def test_create_account_demo_data_without_the_leads_app_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "leads.demo", None)  # makes `import leads.demo` fail
-    with pytest.raises(CommandError, match="demo data needs the leads app"):
-        run("create_account", "--email", "new@example.com", "--name", "Biz", "--demo-data")
-    assert not Account.objects.exists()
+def test_create_account_demo_data_gives_the_standard_assets():
+    printed = json.loads(run("create_account", "--email", "new@example.com", "--name", "Biz", "--demo-data"))
+    account = Account.objects.get(pk=printed["account_id"])
+    assert set(Tag.objects.filter(account=account).values_list("name", flat=True)) == {"Customer", "VIP"}
 
 
 @pytest.mark.parametrize("role", ["moderator", "support"])

@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.services import account_create, api_credentials_issue
 from approvals.services import account_approve_by_operator
+from leads.demo import demo_assets_create
 
 
 class Command(BaseCommand):
@@ -31,20 +32,13 @@ class Command(BaseCommand):
             raise CommandError("--name must not be empty.")
         if User.objects.filter(email__iexact=email).exists():
             raise CommandError(f"A user with the email {email} exists already.")
-        demo_data_create = None
-        if demo_data:
-            try:
-                from leads.demo import demo_data_create
-            except ImportError as error:
-                raise CommandError("demo data needs the leads app") from error
-
         with transaction.atomic():
             account = account_create(email=email, name=name.strip(), password=password)
             issued = api_credentials_issue(account=account)  # the pair to print: only its hash is kept
             if zapier_approved:
                 account_approve_by_operator(account=account)
-        if demo_data_create is not None:
-            demo_data_create(account=account)
+            if demo_data:
+                demo_assets_create(account=account)
 
         self.stdout.write(
             json.dumps({"account_id": account.id, "api_key": issued.api_key, "api_password": issued.api_password})
