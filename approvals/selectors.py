@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import Account, User
+from leads.models import Lead, LeadEvent, Tag
 
 from .models import OPEN_STATES, ActivationRequest, AuditAction, AuditEntry, RequestState, SupportNote
 
@@ -93,8 +94,16 @@ class AccountHistory:
 
 
 def account_size(*, account: Account) -> list[tuple[str, int]]:
-    """(label, count) facts about how big the account is. Apps that own account data add theirs here."""
-    return [("Activation requests", ActivationRequest.objects.filter(account=account).count())]
+    """(label, count) facts a moderator weighs: how big the account is and how much it already uses."""
+    return [
+        ("Leads", Lead.objects.filter(account=account).count()),
+        ("Tags", Tag.objects.filter(account=account).count()),
+        (
+            "Lead events, last 30 days",
+            LeadEvent.objects.filter(account=account, occurred_at__gte=timezone.now() - timedelta(days=30)).count(),
+        ),
+        ("Activation requests", ActivationRequest.objects.filter(account=account).count()),
+    ]
 
 
 def account_history(*, account: Account, current: ActivationRequest | None = None) -> AccountHistory:

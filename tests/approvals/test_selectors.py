@@ -4,10 +4,11 @@ import pytest
 from django.utils import timezone
 
 from approvals.models import RequestState
-from approvals.selectors import account_history, queue_figures, request_queue, request_queue_position
+from approvals.selectors import account_history, account_size, queue_figures, request_queue, request_queue_position
 from approvals.services import account_revoke
 from tests.accounts.factories import ActivatedAccountFactory, ModeratorFactory
 from tests.approvals.factories import ActivationRequestFactory, SupportNoteFactory
+from tests.leads.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,9 @@ def test_account_history_lists_earlier_requests_revocations_and_notes(moderator)
     assert history.support_notes == [note]
     assert ("Activation requests", 2) in history.size
     assert history.age >= timedelta(0)
+
+
+def test_account_size_counts_the_accounts_leads(account):
+    LeadFactory.create_batch(3, account=account)
+    LeadFactory(account=ActivatedAccountFactory())
+    assert ("Leads", 3) in account_size(account=account)
