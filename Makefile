@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-CELERY := $(VENV)/bin/celery -A kartra_integrations
 
 .PHONY: run test install migrate demo lint format check-deploy bench-leads bench-api bench-hooks faults fuzz zapier-test
 
@@ -24,10 +23,7 @@ demo: migrate
 
 # The web app on 127.0.0.1:$(PORT) with a Celery worker and beat; one Ctrl-C stops all three.
 run: demo
-	@trap 'kill 0' INT TERM EXIT; \
-	$(CELERY) worker --loglevel=INFO --concurrency=2 & \
-	$(CELERY) beat --loglevel=INFO & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@PORT=$(PORT) scripts/run-dev.sh
 
 test: install zapier/node_modules/.installed
 	$(PY) -m pytest
