@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from kartra_integrations.admin import ReadOnlyAdmin
+
 from .models import ActivationRequest, AuditEntry, SupportNote
 
 
@@ -47,7 +49,7 @@ class ActivationRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "account",
@@ -60,15 +62,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     )
     list_filter = ("action", "to_state")
     search_fields = ("account__name", "actor__email", "note")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SupportNote)

@@ -206,51 +206,61 @@ def request_claim(request, pk):
     return redirect("approvals:request_detail", pk=activation_request.pk)
 
 
-@require_POST
-@role_required(MODERATOR)
-def request_decide(request, pk):
+def _staff_form_action(request, pk, *, form_class, form_name, perform, success):
+    """POST of a form on the request page: validate, call the service, or re-render with the error."""
     activation_request = _staff_request(pk)
-    form = DecideForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.request_decide(actor=request.user, activation_request=activation_request, **form.cleaned_data)
+            perform(activation_request, form.cleaned_data)
         except ApplicationError as error:
             add_application_error(form, error)
         else:
-            messages.success(request, "Decision recorded; the owner is emailed.")
+            messages.success(request, success)
             return redirect("approvals:request_detail", pk=activation_request.pk)
-    return _detail_page(request, activation_request, decide_form=form, status=400)
+    return _detail_page(request, activation_request, **{form_name: form}, status=400)
+
+
+@require_POST
+@role_required(MODERATOR)
+def request_decide(request, pk):
+    return _staff_form_action(
+        request,
+        pk,
+        form_class=DecideForm,
+        form_name="decide_form",
+        perform=lambda activation_request, data: services.request_decide(
+            actor=request.user, activation_request=activation_request, **data
+        ),
+        success="Decision recorded; the owner is emailed.",
+    )
 
 
 @require_POST
 @role_required(MODERATOR)
 def account_revoke(request, pk):
-    activation_request = _staff_request(pk)
-    form = RevokeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.account_revoke(actor=request.user, account=activation_request.account, **form.cleaned_data)
-        except ApplicationError as error:
-            add_application_error(form, error)
-        else:
-            messages.success(request, "Zapier access revoked; the API refuses this account from now on.")
-            return redirect("approvals:request_detail", pk=activation_request.pk)
-    return _detail_page(request, activation_request, revoke_form=form, status=400)
+    return _staff_form_action(
+        request,
+        pk,
+        form_class=RevokeForm,
+        form_name="revoke_form",
+        perform=lambda activation_request, data: services.account_revoke(
+            actor=request.user, account=activation_request.account, **data
+        ),
+        success="Zapier access revoked; the API refuses this account from now on.",
+    )
 
 
 @require_POST
 @role_required(SUPPORT)
 def support_note_add(request, pk):
-    activation_request = _staff_request(pk)
-    form = SupportNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.support_note_add(
-                actor=request.user, activation_request=activation_request, body=form.cleaned_data["body"]
-            )
-        except ApplicationError as error:
-            add_application_error(form, error)
-        else:
-            messages.success(request, "Note added for the moderators.")
-            return redirect("approvals:request_detail", pk=activation_request.pk)
-    return _detail_page(request, activation_request, note_form=form, status=400)
+    return _staff_form_action(
+        request,
+        pk,
+        form_class=SupportNoteForm,
+        form_name="note_form",
+        perform=lambda activation_request, data: services.support_note_add(
+            actor=request.user, activation_request=activation_request, body=data["body"]
+        ),
+        success="Note added for the moderators.",
+    )
