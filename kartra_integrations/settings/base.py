@@ -109,6 +109,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# leads (issue 7): the sequence engine sends due step emails every minute.
+CELERY_IMPORTS = ["leads.sequence_engine"]
+CELERY_BEAT_SCHEDULE["leads-sequence-engine"] = {
+    "task": "leads.sequence_engine.sequence_engine_run_task",
+    "schedule": 60.0,
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
