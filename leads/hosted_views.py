@@ -51,7 +51,7 @@ def hosted_form(request, public_id: str):
         return _error_page(request, "Cannot verify your connection", str(exc), 400)
     account = form_asset.account
     notices = consent_notices(account=account, visitor=visitor)
-    form = OptInForm(request.POST or None, notices=notices)
+    form = OptInForm(request.POST if request.method == "POST" else None, notices=notices)
     if request.method == "POST" and form.is_valid():
         try:
             hosted_form_submit(
@@ -92,7 +92,7 @@ def hosted_checkout(request, public_id: str):
         return _error_page(request, "Cannot verify your connection", str(exc), 400)
     account = product.account
     notices = consent_notices(account=account, visitor=visitor)
-    form = CheckoutForm(request.POST or None, notices=notices, price_points=price_points)
+    form = CheckoutForm(request.POST if request.method == "POST" else None, notices=notices, price_points=price_points)
     if request.method == "POST" and form.is_valid():
         try:
             hosted_checkout_submit(
