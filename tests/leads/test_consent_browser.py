@@ -55,12 +55,15 @@ def browser():
 @pytest.fixture
 def visitor_page(browser, live_server, settings):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    contexts = []
 
     def open_as(ip: str):
-        context = browser.new_context(extra_http_headers={"X-Forwarded-For": ip})
-        return context.new_page()
+        contexts.append(browser.new_context(extra_http_headers={"X-Forwarded-For": ip}))
+        return contexts[-1].new_page()
 
-    return open_as
+    yield open_as
+    for context in contexts:  # closes keep-alive connections, so the server threads let go of the database
+        context.close()
 
 
 @pytest.fixture
