@@ -158,3 +158,14 @@ def test_other_users_can_neither_export_nor_erase(client, buyer, who, request):
 def test_anonymous_visitor_is_sent_to_log_in(client, buyer):
     response = client.get(_urls(buyer)["export"])
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_consent_records_are_read_only_in_admin(rf):
+    from django.contrib import admin
+
+    from tests.accounts.factories import UserFactory
+
+    request = rf.get("/")
+    request.user = UserFactory.build(is_staff=True, is_superuser=True)
+    consent_admin = admin.site._registry[ConsentRecord]
+    assert not consent_admin.has_change_permission(request) and not consent_admin.has_delete_permission(request)
