@@ -148,3 +148,6 @@ class LeadEventAdmin(ReadOnlyAdmin):
     list_filter = ("action",)
     list_select_related = ("account", "lead")
     show_full_result_count = False
+
+
+from . import admin_consent  # noqa: E402, F401  (issue 7: consent records, step deliveries, erasures)

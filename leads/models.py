@@ -654,3 +654,6 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+from .models_consent import ConsentRecord, LeadErasure, StepDelivery  # noqa: E402, F401  (issue 7)

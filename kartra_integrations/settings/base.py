@@ -108,8 +108,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {
+# Periodic jobs (Celery beat). Tasks outside an app's tasks.py are listed in CELERY_IMPORTS.
+CELERY_IMPORTS = ["leads.sequence_engine"]
+CELERY_BEAT_SCHEDULE = {
     "approvals-mark-overdue": {"task": "approvals.tasks.activation_requests_mark_overdue", "schedule": 300.0},
+    "leads-complete-ended-calendar-bookings": {
+        "task": "leads.tasks.calendar_bookings_complete_ended_task",
+        "schedule": 60.0,
+    },
+    "leads-expire-points": {"task": "leads.tasks.points_expire_due_task", "schedule": 300.0},
+    "leads-sequence-engine": {"task": "leads.sequence_engine.sequence_engine_run_task", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -158,10 +166,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
-
-# leads: calendar classes that have ended complete their bookings; expired points are taken back.
-CELERY_BEAT_SCHEDULE["leads-complete-ended-calendar-bookings"] = {
-    "task": "leads.tasks.calendar_bookings_complete_ended_task",
-    "schedule": 60.0,
-}
-CELERY_BEAT_SCHEDULE["leads-expire-points"] = {"task": "leads.tasks.points_expire_due_task", "schedule": 300.0}

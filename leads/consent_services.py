@@ -1,0 +1,205 @@
+"""Consent capture (issue 7): the only code that clears a lead for GDPR.
+
+A lead is cleared only by what it does itself on a hosted page whose visitor IP we verified
+(opt-in form /f/<public id>, checkout /c/<public id>), or by an import whose operator confirms
+consent. Each grant or withdrawal is an append-only ConsentRecord; the lead's GDPR status is
+then set through leads.services.lead_gdpr_status_set.
+
+The status a hosted page sets (account GDPR on):
+- visitor IP verified outside the GDPR area (EU, EEA, UK): not subject; no checkboxes shown;
+- inside the area, or location unknown: both checkboxes ticked (or both already granted and never
+  withdrawn): accepted; otherwise not accepted (inside) or unknown (location undetermined).
+With the account's GDPR off no checkboxes are shown: verified outside the area is still recorded
+as not subject (a fact worth keeping if GDPR is turned on later), anything else is off.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, User
+from kartra_integrations.errors import ApplicationError
+
+from .geo import country_for_ip, is_gdpr_country
+from .models import Form, GdprStatus, Lead, LeadSource, PricePoint, Product, Transaction
+from .models_consent import ConsentAction, ConsentPurpose, ConsentRecord, ConsentSource
+from .services import lead_create, lead_form_filled, lead_gdpr_status_set, lead_update, transaction_sale_record
+
+# The wording a visitor sees, versioned: change the text, bump the version.
+NOTICE_VERSION = "2025-01"
+NOTICE_TEMPLATES = {
+    ConsentPurpose.GDPR_TERMS: "I agree that {account} stores and processes my personal data as described in its "
+    "privacy notice.",
+    ConsentPurpose.COMMERCIAL_EMAIL: "I would like to receive emails with news and offers from {account}. I can "
+    "unsubscribe at any time.",
+}
+# What an operator confirms for an import: the leads gave both consents elsewhere.
+IMPORT_NOTICE_TEXT = "The operator confirmed that the lead gave this consent before the import."
+
+USER_AGENT_MAX_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is on a hosted page: the verified IP and what it tells us."""
+
+    ip: str
+    user_agent: str = ""
+
+    @property
+    def country(self) -> str | None:
+        return country_for_ip(self.ip)
+
+    @property
+    def in_gdpr_area(self) -> bool:
+        return is_gdpr_country(self.country)
+
+    @property
+    def location_verified_outside_gdpr_area(self) -> bool:
+        return self.country is not None and not self.in_gdpr_area
+
+
+def consent_notices(*, account: Account, visitor: Visitor) -> dict[str, str]:
+    """The checkboxes to show this visitor: none outside the GDPR area or with the account's GDPR off."""
+    if not account.gdpr_enabled or visitor.location_verified_outside_gdpr_area:
+        return {}
+    return {purpose: template.format(account=account.name) for purpose, template in NOTICE_TEMPLATES.items()}
+
+
+def consent_current(*, lead: Lead) -> dict[str, bool]:
+    """Per purpose: is the latest record a grant? (No record: False.)"""
+    current = dict.fromkeys(ConsentPurpose.values, False)
+    seen: set[str] = set()
+    for purpose, action in lead.consent_records.order_by("-created_at", "-id").values_list("purpose", "action"):
+        if purpose not in seen:
+            seen.add(purpose)
+            current[purpose] = action == ConsentAction.GRANTED
+    return current
+
+
+def consent_record(
+    *,
+    lead: Lead,
+    purpose: ConsentPurpose,
+    action: ConsentAction,
+    source: ConsentSource,
+    notice_text: str,
+    ip: str | None = None,
+    user_agent: str = "",
+    actor: User | None = None,
+    notice_version: str = NOTICE_VERSION,
+) -> ConsentRecord:
+    """Append one consent record; call inside the transaction that sets the status it explains."""
+    return ConsentRecord.objects.create(
+        account_id=lead.account_id,
+        lead=lead,
+        purpose=purpose,
+        action=action,
+        source=source,
+        ip=ip or None,
+        ip_country=(country_for_ip(ip) or "") if ip else "",
+        user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+        notice_version=notice_version,
+        notice_text=notice_text,
+        actor=actor,
+    )
+
+
+def _status_after_visit(*, account: Account, visitor: Visitor, consented: bool) -> GdprStatus:
+    if visitor.location_verified_outside_gdpr_area:
+        return GdprStatus.NOT_SUBJECT
+    if not account.gdpr_enabled:
+        return GdprStatus.OFF
+    if consented:
+        return GdprStatus.ACCEPTED
+    return GdprStatus.NOT_ACCEPTED if visitor.in_gdpr_area else GdprStatus.UNKNOWN
+
+
+def _lead_from_visit(
+    *, account: Account, email: str, profile: dict[str, str], visitor: Visitor, source: LeadSource
+) -> Lead:
+    """Create the lead, or update the existing one with what the visitor typed (blanks keep old values)."""
+    country = visitor.country or ""
+    lead = Lead.objects.select_for_update().filter(account=account).with_email(email).first()
+    filled = {name: value for name, value in profile.items() if value}
+    if lead is None:
+        return lead_create(account=account, email=email, source=source, ip=visitor.ip, ip_country=country, **filled)
+    return lead_update(lead=lead, ip=visitor.ip, ip_country=country, **filled)
+
+
+def _consent_from_visit(
+    *, lead: Lead, visitor: Visitor, granted: set[str], notices: dict[str, str], source: ConsentSource
+) -> None:
+    """Write the grants the visitor ticked and set the status the visit proves."""
+    account = lead.account
+    for purpose in ConsentPurpose.values:
+        if purpose in granted and purpose in notices:
+            consent_record(
+                lead=lead,
+                purpose=purpose,
+                action=ConsentAction.GRANTED,
+                source=source,
+                notice_text=notices[purpose],
+                ip=visitor.ip,
+                user_agent=visitor.user_agent,
+            )
+    consented = all(consent_current(lead=lead).values())
+    lead_gdpr_status_set(
+        lead=lead, status=_status_after_visit(account=account, visitor=visitor, consented=consented), ip=visitor.ip
+    )
+
+
+@transaction.atomic(durable=True)
+def hosted_form_submit(*, form: Form, email: str, profile: dict[str, str], visitor: Visitor, granted: set[str]) -> Lead:
+    """A visitor filled the hosted opt-in form: lead, consent, status, filled_form and the form's lists/tags."""
+    account = form.account
+    notices = consent_notices(account=account, visitor=visitor)
+    lead = _lead_from_visit(
+        account=account, email=email, profile=profile, visitor=visitor, source=LeadSource.OPT_IN_FORM
+    )
+    _consent_from_visit(lead=lead, visitor=visitor, granted=granted, notices=notices, source=ConsentSource.OPT_IN_FORM)
+    lead_form_filled(lead=lead, form=form)
+    return lead
+
+
+@transaction.atomic(durable=True)
+def hosted_checkout_submit(
+    *,
+    product: Product,
+    price_point: PricePoint,
+    email: str,
+    profile: dict[str, str],
+    visitor: Visitor,
+    granted: set[str],
+) -> Transaction:
+    """A visitor bought on the hosted checkout (test mode: a sale without a payment processor)."""
+    if price_point.product_id != product.pk:
+        raise ApplicationError(
+            "Choose one of this product's prices.",
+            code="price_point_not_found",
+            fields={"price_point": ["Choose one of this product's prices."]},
+        )
+    account = product.account
+    notices = consent_notices(account=account, visitor=visitor)
+    lead = _lead_from_visit(account=account, email=email, profile=profile, visitor=visitor, source=LeadSource.CHECKOUT)
+    _consent_from_visit(lead=lead, visitor=visitor, granted=granted, notices=notices, source=ConsentSource.CHECKOUT)
+    return transaction_sale_record(lead=lead, price_point=price_point, quantity=1, amount=Decimal(price_point.amount))
+
+
+@transaction.atomic(durable=True)
+def consent_withdraw(*, lead: Lead, purpose: ConsentPurpose, actor: User) -> ConsentRecord:
+    """The owner records that the lead withdrew a consent (by email, phone...): the lead is blocked
+    again when the account has GDPR on, until it opts in once more."""
+    record = consent_record(
+        lead=lead,
+        purpose=purpose,
+        action=ConsentAction.WITHDRAWN,
+        source=ConsentSource.OWNER,
+        notice_text="The account owner recorded that the lead withdrew this consent.",
+        actor=actor,
+    )
+    if lead.gdpr_status == GdprStatus.ACCEPTED:
+        lead_gdpr_status_set(lead=lead, status=GdprStatus.NOT_ACCEPTED, ip=None, at=timezone.now())
+    return record

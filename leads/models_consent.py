@@ -1,0 +1,118 @@
+"""Consent capture (issue 7): consent records, sequence step deliveries, erasures.
+
+Imported at the end of leads/models.py so Django sees these as leads models.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ConsentPurpose(models.TextChoices):
+    GDPR_TERMS = "gdpr_terms", "GDPR terms"
+    COMMERCIAL_EMAIL = "commercial_email", "Commercial email"
+
+
+class ConsentAction(models.TextChoices):
+    GRANTED = "granted", "Granted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ConsentSource(models.TextChoices):
+    OPT_IN_FORM = "opt_in_form", "Opt-in form"
+    CHECKOUT = "checkout", "Checkout"
+    CONFIRMED_IMPORT = "confirmed_import", "Confirmed import"
+    OWNER = "owner", "Account owner"
+
+
+class ConsentRecord(models.Model):
+    """Append-only evidence of a consent given or withdrawn; written only by leads.consent_services.
+
+    The wording the lead saw is kept with its version, so the record stands on its own. Erasure
+    is the one change ever made to a row: it blanks the IP and user agent.
+    """
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="consent_records")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    action = models.CharField(max_length=10, choices=ConsentAction.choices)
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip_country = models.CharField(max_length=2, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    notice_version = models.CharField(max_length=32)
+    notice_text = models.TextField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "purpose", "-created_at"], name="consent_lead_purpose_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.action} ({self.source})"
+
+
+class StepDelivery(models.Model):
+    """One sequence step for one subscription round: queued, then sending and sent; or held.
+
+    A step whose lead may not be emailed is recorded once as suppressed (by GDPR or blacklist)
+    and the subscription stays on it; when the lead becomes eligible the step is queued and sent.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    class Reason(models.TextChoices):
+        NONE = "", "-"
+        GDPR = "gdpr", "Blocked by GDPR"
+        BLACKLISTED = "blacklisted", "Lead is blacklisted"
+
+    subscription = models.ForeignKey(
+        "leads.SequenceSubscription", on_delete=models.CASCADE, related_name="step_deliveries"
+    )
+    step = models.ForeignKey("leads.SequenceStep", on_delete=models.CASCADE, related_name="deliveries")
+    # The subscription's subscribed_at: a lead may go through a sequence more than once.
+    round_started_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices)
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default="")
+    to_email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "step deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "step", "round_started_at"],
+                condition=~models.Q(status="suppressed"),
+                name="stepdelivery_one_send_per_round",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "step", "round_started_at"],
+                condition=models.Q(status="suppressed"),
+                name="stepdelivery_one_hold_per_round",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="stepdelivery_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.status}"
+
+
+class LeadErasure(models.Model):
+    """The mark an erased lead keeps (no personal data), and who erased it when."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="erasure")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} erased {self.erased_at:%Y-%m-%d}"

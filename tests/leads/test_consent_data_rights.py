@@ -1,0 +1,171 @@
+"""Data rights: the owner's JSON export of a lead and irreversible erasure."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from leads.consent_services import Visitor, hosted_checkout_submit
+from leads.data_rights import lead_erase, lead_export
+from leads.models import GdprStatus, Lead, LeadCustomFieldValue, LeadEvent
+from leads.models_consent import ConsentRecord, LeadErasure
+from leads.selectors import lead_can_receive_email
+from leads.services import lead_custom_fields_set, lead_external_page_visit_record, lead_points_give, lead_tag_assign
+from tests.leads.factories import CustomFieldFactory, PricePointFactory, ProductFactory, TagFactory
+
+EMAIL = "erin@example.com"
+IP = "88.198.0.1"
+
+
+@pytest.fixture
+def buyer(account):
+    """A lead who bought through the hosted checkout with consent, and has a tag, points and a custom field."""
+    price_point = PricePointFactory(product=ProductFactory(account=account, name="Course"), number=1)
+    hosted_checkout_submit(
+        product=price_point.product,
+        price_point=price_point,
+        email=EMAIL,
+        profile={"first_name": "Erin", "last_name": "Example"},
+        visitor=Visitor(ip=IP, user_agent="TestAgent/1"),
+        granted={"gdpr_terms", "commercial_email"},
+    )
+    lead = Lead.objects.with_email(EMAIL).get()
+    lead_tag_assign(lead=lead, tag=TagFactory(account=account, name="Customer"))
+    lead_points_give(lead=lead, points=5, reason="bought")
+    CustomFieldFactory(account=account, identifier="favourite_color")
+    lead_custom_fields_set(lead=lead, values={"favourite_color": "blue"})
+    lead_external_page_visit_record(lead=lead, url=f"https://example.com/?email={EMAIL}")
+    return Lead.objects.select_related("account").get(pk=lead.pk)
+
+
+def test_export_holds_profile_custom_fields_relations_points_consent_and_purchases(buyer):
+    data = lead_export(lead=buyer)
+    assert data["profile"]["email"] == EMAIL
+    assert data["profile"]["first_name"] == "Erin"
+    assert [(f["field_identifier"], f["field_value"]) for f in data["profile"]["custom_fields"]] == [
+        ("favourite_color", "blue")
+    ]
+    assert [t["tag_name"] for t in data["profile"]["tags"]] == ["Customer"]
+    assert [(p["delta"], p["reason"]) for p in data["points_log"]] == [(5, "bought")]
+    assert {(c["purpose"], c["ip"]) for c in data["consent_records"]} == {("gdpr_terms", IP), ("commercial_email", IP)}
+    assert [(p["product"], p["type"]) for p in data["purchases"]] == [("Course", "sale")]
+    assert "buy_product" in [e["action"] for e in data["events"]]
+    json.dumps(data)  # the document is JSON as it stands
+
+
+def test_erasure_removes_personal_data_from_the_lead(buyer, owner):
+    lead_erase(lead=buyer, actor=owner)
+    buyer.refresh_from_db()
+    assert buyer.email == f"erased-{buyer.pk}@erased.invalid"
+    assert (buyer.first_name, buyer.last_name, buyer.ip, buyer.ip_country, buyer.gdpr_status_ip) == (
+        "",
+        "",
+        None,
+        "",
+        None,
+    )
+    assert not LeadCustomFieldValue.objects.filter(lead=buyer).exists()
+    assert not Lead.objects.with_email(EMAIL).exists()
+
+
+def test_erased_lead_is_never_emailed_again(buyer, owner):
+    assert lead_can_receive_email(buyer)
+    lead_erase(lead=buyer, actor=owner)
+    buyer.refresh_from_db()
+    assert buyer.gdpr_status == GdprStatus.ACCEPTED
+    assert not lead_can_receive_email(buyer)
+
+
+def test_erasure_keeps_events_but_without_personal_data(buyer, owner):
+    event_count = LeadEvent.objects.filter(lead=buyer).count()
+    lead_erase(lead=buyer, actor=owner)
+    events = LeadEvent.objects.filter(lead=buyer)
+    assert events.count() == event_count
+    dumped = json.dumps([e.details for e in events]).lower()
+    assert EMAIL not in dumped and "erin" not in dumped and IP not in dumped
+    sale = events.get(action="buy_product").details["transaction_details"]
+    assert sale["product_name"] == "Course"  # what happened is kept
+
+
+def test_erasure_blanks_consent_ip_and_user_agent_but_keeps_the_record(buyer, owner):
+    lead_erase(lead=buyer, actor=owner)
+    assert set(ConsentRecord.objects.filter(lead=buyer).values_list("ip", "user_agent", "purpose")) == {
+        (None, "", "gdpr_terms"),
+        (None, "", "commercial_email"),
+    }
+
+
+def test_export_after_erasure_holds_no_personal_data(buyer, owner):
+    lead_erase(lead=buyer, actor=owner)
+    buyer.refresh_from_db()
+    dumped = json.dumps(lead_export(lead=buyer)).lower()
+    assert EMAIL not in dumped and "erin" not in dumped and IP not in dumped
+
+
+def test_erasing_twice_is_refused(buyer, owner):
+    lead_erase(lead=buyer, actor=owner)
+    with pytest.raises(Exception, match="already been erased"):
+        lead_erase(lead=buyer, actor=owner)
+    assert LeadErasure.objects.count() == 1
+
+
+# --- Owner pages ------------------------------------------------------------------------------
+
+
+def _urls(lead):
+    return {name: reverse(f"lead_data:{name}", kwargs={"lead_id": lead.pk}) for name in ("detail", "export", "erase")}
+
+
+def test_owner_sees_consent_history_and_downloads_the_export(client, buyer, owner):
+    client.force_login(owner)
+    page = client.get(_urls(buyer)["detail"]).content.decode()
+    assert "Consent history" in page and "Commercial email" in page and IP in page
+    response = client.get(_urls(buyer)["export"])
+    assert response["Content-Disposition"] == f'attachment; filename="lead-{buyer.pk}.json"'
+    assert json.loads(response.content)["profile"]["email"] == EMAIL
+
+
+def test_owner_erases_after_typing_the_confirmation(client, buyer, owner):
+    client.force_login(owner)
+    response = client.post(_urls(buyer)["erase"], {"confirm": "ERASE"})
+    assert response.status_code == 302
+    assert LeadErasure.objects.get(lead=buyer).actor == owner
+
+
+def test_erase_without_confirmation_is_refused_and_changes_nothing(client, buyer, owner):
+    client.force_login(owner)
+    response = client.post(_urls(buyer)["erase"], {"confirm": "yes"})
+    assert response.status_code == 400
+    assert "ERASE" in response.content.decode()
+    assert Lead.objects.with_email(EMAIL).exists()
+
+
+def test_erase_by_get_is_not_allowed(client, buyer, owner):
+    client.force_login(owner)
+    assert client.get(_urls(buyer)["erase"]).status_code == 405
+
+
+@pytest.mark.parametrize("who", ["other_owner", "support_agent", "moderator"])
+def test_other_users_can_neither_export_nor_erase(client, buyer, who, request):
+    client.force_login(request.getfixturevalue(who))
+    urls = _urls(buyer)
+    assert client.get(urls["detail"]).status_code in (403, 404)
+    assert client.get(urls["export"]).status_code in (403, 404)
+    assert client.post(urls["erase"], {"confirm": "ERASE"}).status_code in (403, 404)
+    assert not LeadErasure.objects.exists()
+
+
+def test_anonymous_visitor_is_sent_to_log_in(client, buyer):
+    response = client.get(_urls(buyer)["export"])
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_consent_records_are_read_only_in_admin(rf):
+    from django.contrib import admin
+
+    from tests.accounts.factories import UserFactory
+
+    request = rf.get("/")
+    request.user = UserFactory.build(is_staff=True, is_superuser=True)
+    consent_admin = admin.site._registry[ConsentRecord]
+    assert not consent_admin.has_change_permission(request) and not consent_admin.has_delete_permission(request)
