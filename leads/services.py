@@ -1137,3 +1137,28 @@ def lead_events_collected() -> Iterator[list[LeadEvent]]:
         yield collected
     finally:
         _collected_events.reset(token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Owner pages: the account's GDPR setting and sequence step edits
+
+
+@transaction.atomic
+def account_gdpr_enabled_set(*, account: Account, enabled: bool) -> Account:
+    """Turn the account's GDPR setting on or off. Leads keep their recorded status: with GDPR on, the email
+    gate (selectors.lead_can_receive_email) only lets through leads that are not subject or accepted."""
+    if account.gdpr_enabled != enabled:
+        account.gdpr_enabled = enabled
+        account.save(update_fields=["gdpr_enabled"])
+    return account
+
+
+@transaction.atomic
+def sequence_step_update(*, step: SequenceStep, subject: str, body: str, delay: timedelta) -> SequenceStep:
+    step.subject, step.body, step.delay = subject, body, delay
+    try:
+        step.full_clean(exclude=["sequence"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    step.save(update_fields=["subject", "body", "delay"])
+    return step
