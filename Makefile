@@ -46,3 +46,8 @@ check-deploy: install
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=integrations.example.com DATABASE_URL=sqlite:///var/check.sqlite3 \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# A million leads in one account on PostgreSQL (database ki_bench_leads, created if missing):
+# lookup-by-email and leads-list times at 10k and 1M. BENCH_SMALL / BENCH_LARGE override the counts.
+bench-leads: install
+	$(PY) bench/bench_leads.py

@@ -6,5 +6,6 @@ urlpatterns = [
     path("api/v1/", include("kartra_integrations.api_urls")),
     path("", include("accounts.urls")),
     path("", include("approvals.urls")),
+    path("", include("leads.urls")),
     path("", include("leads.consent_urls")),
 ]

@@ -104,7 +104,13 @@ class Lead(models.Model):
             # Also the index behind every lookup by email (LeadQuerySet.with_email).
             models.UniqueConstraint("account", Lower("email"), name="lead_account_email_ci_unique"),
         ]
-        indexes = [models.Index(fields=["account", "-date_joined"], name="lead_account_joined_idx")]
+        indexes = [
+            models.Index(fields=["account", "-date_joined"], name="lead_account_joined_idx"),
+            # The owner's leads list: newest first by keyset on id, optionally by GDPR status. Its
+            # starts-with searches use text_pattern_ops indexes created on PostgreSQL by migration 0002.
+            models.Index(fields=["account", "-id"], name="lead_account_id_idx"),
+            models.Index(fields=["account", "gdpr_status", "-id"], name="lead_account_gdpr_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.email

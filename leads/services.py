@@ -6,7 +6,9 @@ Each service writes its lead event (leads.models.LeadEvent) in the same transact
 transaction; the beat-job entry points are durable.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -87,7 +89,9 @@ def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEv
 
     The single place events are born: hook delivery (issue 5) hangs its on_commit dispatch here.
     """
-    return LeadEvent.objects.create(account_id=lead.account_id, lead=lead, action=action, details=details)
+    event = LeadEvent.objects.create(account_id=lead.account_id, lead=lead, action=action, details=details)
+    _events_collected_note(event)
+    return event
 
 
 # action_details documents (reference section 5), built when the event is written
@@ -1110,3 +1114,51 @@ def lead_split_test_link_click_record(*, lead: Lead, split_test_link: SplitTestL
         details=details,
         split_test_link=split_test_link,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Which events a call wrote (the platform-events endpoint answers with their ids)
+
+_collected_events: ContextVar[list[LeadEvent] | None] = ContextVar("collected_lead_events", default=None)
+
+
+def _events_collected_note(event: LeadEvent) -> None:
+    collected = _collected_events.get()
+    if collected is not None:
+        collected.append(event)
+
+
+@contextmanager
+def lead_events_collected() -> Iterator[list[LeadEvent]]:
+    """Collect the lead events written inside the block (by lead_event_write), in order."""
+    collected: list[LeadEvent] = []
+    token = _collected_events.set(collected)
+    try:
+        yield collected
+    finally:
+        _collected_events.reset(token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Owner pages: the account's GDPR setting and sequence step edits
+
+
+@transaction.atomic
+def account_gdpr_enabled_set(*, account: Account, enabled: bool) -> Account:
+    """Turn the account's GDPR setting on or off. Leads keep their recorded status: with GDPR on, the email
+    gate (selectors.lead_can_receive_email) only lets through leads that are not subject or accepted."""
+    if account.gdpr_enabled != enabled:
+        account.gdpr_enabled = enabled
+        account.save(update_fields=["gdpr_enabled"])
+    return account
+
+
+@transaction.atomic
+def sequence_step_update(*, step: SequenceStep, subject: str, body: str, delay: timedelta) -> SequenceStep:
+    step.subject, step.body, step.delay = subject, body, delay
+    try:
+        step.full_clean(exclude=["sequence"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    step.save(update_fields=["subject", "body", "delay"])
+    return step
