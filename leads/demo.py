@@ -14,6 +14,7 @@ from .models import (
     CustomFieldOption,
     CustomFieldType,
     Form,
+    Lead,
     LeadList,
     Membership,
     MembershipLevel,
@@ -89,3 +90,37 @@ def demo_assets_create(*, account: Account) -> None:
                 CustomFieldOption(field=plan, value="Paid", position=2),
             ]
         )
+
+
+DEMO_LEADS = [
+    # email, first name, last name, tags, lists, points, buys the course
+    ("ada@example.com", "Ada", "Lovelace", ["Customer", "VIP"], ["Newsletter"], 120, True),
+    ("grace@example.com", "Grace", "Hopper", ["Customer"], ["Newsletter", "Webinar"], 40, True),
+    ("alan@example.com", "Alan", "Turing", [], ["Webinar"], 10, False),
+    ("katherine@example.com", "Katherine", "Johnson", ["VIP"], [], 0, False),
+]
+
+
+@transaction.atomic
+def demo_leads_create(*, account: Account) -> None:
+    """A few leads with history, made through the services (so their events are real), for `make run`.
+
+    Leads that exist already are left alone, so running it twice changes nothing.
+    """
+    from .services import lead_create, lead_list_subscribe, lead_points_give, lead_tag_assign, transaction_sale_record
+
+    demo_assets_create(account=account)
+    existing = set(Lead.objects.filter(account=account).values_list("email", flat=True))
+    price_point = PricePoint.objects.get(product__account=account, product__name="Course", number=1)
+    for email, first_name, last_name, tags, lists, points, buys in DEMO_LEADS:
+        if email in existing:
+            continue
+        lead = lead_create(account=account, email=email, first_name=first_name, last_name=last_name)
+        for name in tags:
+            lead_tag_assign(lead=lead, tag=Tag.objects.get(account=account, name=name))
+        for name in lists:
+            lead_list_subscribe(lead=lead, lead_list=LeadList.objects.get(account=account, name=name))
+        if points:
+            lead_points_give(lead=lead, points=points, reason="Demo")
+        if buys:
+            transaction_sale_record(lead=lead, price_point=price_point)

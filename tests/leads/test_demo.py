@@ -1,10 +1,12 @@
 from decimal import Decimal
 
-from leads.demo import demo_assets_create
+from leads.demo import DEMO_LEADS, demo_assets_create, demo_leads_create
 from leads.models import (
     CalendarClass,
     CustomField,
     Form,
+    Lead,
+    LeadEvent,
     LeadList,
     MembershipLevel,
     Page,
@@ -62,3 +64,13 @@ def test_demo_assets_are_idempotent(account):
         CustomField.objects.count(),
     ) == counts
     assert Form.objects.get(name="Lead magnet").tags.count() == 1
+
+
+def test_demo_leads_come_with_their_history_and_events(account):
+    demo_leads_create(account=account)
+    demo_leads_create(account=account)
+
+    assert Lead.objects.filter(account=account).count() == len(DEMO_LEADS)
+    ada = Lead.objects.get(account=account, email="ada@example.com")
+    assert set(ada.lead_tags.values_list("tag__name", flat=True)) == {"Customer", "VIP"}
+    assert LeadEvent.objects.filter(lead=ada, action="buy_product").count() == 1

@@ -11,7 +11,7 @@ from accounts.services import account_create, api_credentials_issue, staff_creat
 from approvals.models import RequestState
 from approvals.selectors import request_open_for_account
 from approvals.services import request_answer, request_claim, request_decide, request_submit
-from leads.demo import demo_assets_create
+from leads.demo import demo_leads_create
 
 PASSWORD = "kartra-demo"  # noqa: S105  (demo logins, printed at start-up on purpose)
 APPROVED_OWNER = "owner.approved@example.com"
@@ -93,5 +93,5 @@ class Command(BaseCommand):
         )
 
     def _demo_assets(self, account: Account) -> str:
-        demo_assets_create(account=account)
-        return "Demo assets: loaded for the approved account.\n"
+        demo_leads_create(account=account)
+        return "Demo assets and leads: loaded for the approved account.\n"
