@@ -113,7 +113,7 @@ class CustomFieldValuesField(serializers.Field):
     option ids for checkbox; "" clears. Whether the identifier and value fit is the service's call."""
 
     default_error_messages = {
-        "not_a_dict": 'Give an object of {"identifier": value}.',
+        "not_a_dict": 'Give an object of {{"identifier": value}}.',
         "too_many": f"Give at most {MAX_CUSTOM_FIELDS} custom fields.",
         "bad_value": "Give text, an option id or a list of option ids.",
         "too_long": "Ensure this value has no more than 10000 characters.",
