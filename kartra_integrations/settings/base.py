@@ -158,3 +158,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# leads: calendar classes that have ended complete their bookings; expired points are taken back.
+CELERY_BEAT_SCHEDULE["leads-complete-ended-calendar-bookings"] = {
+    "task": "leads.tasks.calendar_bookings_complete_ended_task",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["leads-expire-points"] = {"task": "leads.tasks.points_expire_due_task", "schedule": 300.0}

@@ -1,0 +1,159 @@
+"""Admin registrations for the lead database; events and the points log are read-only audit rows."""
+
+from django.contrib import admin
+
+from . import models
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ("name", "account", "created_at")
+    list_select_related = ("account",)
+    search_fields = ("name", "account__name")
+    raw_id_fields = ("account",)
+
+
+for _asset_model in (
+    models.Tag,
+    models.LeadList,
+    models.Page,
+    models.Video,
+    models.TrackingLink,
+    models.SplitTestLink,
+):
+    admin.site.register(_asset_model, AssetAdmin)
+
+
+class SequenceStepInline(admin.TabularInline):
+    model = models.SequenceStep
+    extra = 0
+
+
+@admin.register(models.Sequence)
+class SequenceAdmin(AssetAdmin):
+    inlines = [SequenceStepInline]
+
+
+@admin.register(models.Form)
+class FormAdmin(AssetAdmin):
+    list_display = ("name", "account", "public_id", "created_at")
+    readonly_fields = ("public_id",)
+    filter_horizontal = ("lists", "tags")
+
+
+class CalendarClassInline(admin.TabularInline):
+    model = models.CalendarClass
+    extra = 0
+
+
+@admin.register(models.Calendar)
+class CalendarAdmin(AssetAdmin):
+    inlines = [CalendarClassInline]
+
+
+class MembershipLevelInline(admin.TabularInline):
+    model = models.MembershipLevel
+    extra = 0
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(AssetAdmin):
+    inlines = [MembershipLevelInline]
+
+
+class PricePointInline(admin.TabularInline):
+    model = models.PricePoint
+    extra = 0
+    raw_id_fields = ("membership_level",)
+
+
+@admin.register(models.Product)
+class ProductAdmin(AssetAdmin):
+    list_display = ("name", "account", "public_id", "created_at")
+    readonly_fields = ("public_id",)
+    inlines = [PricePointInline]
+
+
+admin.site.register(models.SequenceStep)
+admin.site.register(models.CalendarClass)
+admin.site.register(models.MembershipLevel)
+admin.site.register(models.PricePoint)
+
+
+class CustomFieldOptionInline(admin.TabularInline):
+    model = models.CustomFieldOption
+    extra = 0
+
+
+@admin.register(models.CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    list_display = ("identifier", "type", "account")
+    list_filter = ("type",)
+    search_fields = ("identifier", "account__name")
+    raw_id_fields = ("account",)
+    inlines = [CustomFieldOptionInline]
+
+
+admin.site.register(models.CustomFieldOption)
+
+
+@admin.register(models.Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ("email", "first_name", "last_name", "account", "source", "score", "gdpr_status", "date_joined")
+    list_filter = ("source", "gdpr_status", "blacklisted")
+    list_select_related = ("account",)
+    search_fields = ("email",)
+    raw_id_fields = ("account",)
+    # GDPR status changes only through consent capture; score only through the points log.
+    readonly_fields = ("score", "peak_score", "gdpr_status", "gdpr_status_date", "gdpr_status_ip")
+    show_full_result_count = False
+
+
+class LeadRelationAdmin(admin.ModelAdmin):
+    raw_id_fields = ("lead",)
+    show_full_result_count = False
+
+
+for _relation_model in (
+    models.LeadCustomFieldValue,
+    models.LeadTag,
+    models.ListSubscription,
+    models.SequenceSubscription,
+    models.CalendarBooking,
+    models.MembershipAccess,
+    models.RecurringSubscription,
+    models.PartnerSignup,
+    models.LeadActivity,
+):
+    admin.site.register(_relation_model, LeadRelationAdmin)
+
+
+@admin.register(models.Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "lead", "product", "amount", "currency", "created_at")
+    list_filter = ("kind",)
+    show_full_result_count = False
+
+
+@admin.register(models.PointsChange)
+class PointsChangeAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "delta", "reason", "created_at", "expires_at", "expired_at")
+    show_full_result_count = False
+
+
+@admin.register(models.LeadEvent)
+class LeadEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "action", "account", "lead")
+    list_filter = ("action",)
+    list_select_related = ("account", "lead")
+    show_full_result_count = False

@@ -1,0 +1,263 @@
+"""Reads of the lead database: lookups scoped to an account, the lead details document, the email
+gate, and the event payload used by hook delivery."""
+
+from typing import Any
+
+from django.db import models
+
+from accounts.models import Account
+from kartra_integrations.errors import NotFound
+
+from .models import (
+    GDPR_STATUS_CODES,
+    LEAD_PROFILE_FIELDS,
+    Asset,
+    CalendarClass,
+    CustomField,
+    GdprStatus,
+    Lead,
+    LeadCustomFieldValue,
+    LeadEvent,
+    LeadTag,
+    ListSubscription,
+    Membership,
+    MembershipAccess,
+    MembershipLevel,
+    PricePoint,
+    Product,
+    RecurringSubscription,
+    SequenceSubscription,
+    Transaction,
+    iso_utc,
+)
+
+LEAD_NOT_FOUND = "No lead found"
+
+
+def _as_id(ref: Any) -> int | None:
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int):
+        return ref
+    if isinstance(ref, str) and ref.strip().isdigit():
+        return int(ref.strip())
+    return None
+
+
+def lead_get(*, account: Account, id: int | str | None = None, email: str | None = None) -> Lead:
+    """The account's lead by id or by email (case-insensitive); NotFound "No lead found" otherwise,
+    including for another account's lead."""
+    leads = Lead.objects.filter(account=account).select_related("account")
+    if id is not None:
+        lead_id = _as_id(id)
+        lead = leads.filter(pk=lead_id).first() if lead_id is not None else None
+    elif email:
+        lead = leads.with_email(email).first()
+    else:
+        lead = None
+    if lead is None:
+        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+    return lead
+
+
+def asset_resolve(*, account: Account, model: type[Asset], ref: int | str) -> Asset:
+    """The account's asset of this kind by id or exact name. A numeric string is tried as an id, then as
+    a name. Another account's asset is reported exactly like a missing one."""
+    assets = model.objects.filter(account=account)
+    asset = None
+    asset_id = _as_id(ref)
+    if asset_id is not None:
+        asset = assets.filter(pk=asset_id).first()
+    if asset is None and isinstance(ref, str) and ref.strip():
+        asset = assets.filter(name=ref.strip()).first()
+    if asset is None:
+        label = model._meta.verbose_name.capitalize()
+        raise NotFound(f'{label} "{ref}" does not exist', code=f"{model.kind}_not_found")
+    return asset
+
+
+def _child_resolve(queryset: models.QuerySet, *, ref: int | str, label: str, code: str, name_field: str = "name"):
+    found = None
+    child_id = _as_id(ref)
+    if child_id is not None:
+        found = queryset.filter(pk=child_id).first()
+    if found is None and isinstance(ref, str) and ref.strip():
+        found = queryset.filter(**{name_field: ref.strip()}).first()
+    if found is None:
+        raise NotFound(f'{label} "{ref}" does not exist', code=code)
+    return found
+
+
+def calendar_class_resolve(*, calendar, ref: int | str) -> CalendarClass:
+    return _child_resolve(
+        calendar.classes.select_related("calendar"),
+        ref=ref,
+        label="Calendar class",
+        code="calendar_class_not_found",
+    )
+
+
+def membership_level_resolve(*, membership: Membership, ref: int | str) -> MembershipLevel:
+    return _child_resolve(
+        membership.levels.select_related("membership"),
+        ref=ref,
+        label="Membership level",
+        code="membership_level_not_found",
+    )
+
+
+def price_point_resolve(*, product: Product, number: int | str) -> PricePoint:
+    """A product's price point by its number (1..n)."""
+    price_point = None
+    wanted = _as_id(number)
+    if wanted is not None:
+        price_point = (
+            product.price_points.select_related("product", "membership_level__membership").filter(number=wanted).first()
+        )
+    if price_point is None:
+        raise NotFound(f'Price point "{number}" does not exist', code="price_point_not_found")
+    return price_point
+
+
+def transaction_get(*, account: Account, id: int | str) -> Transaction:
+    txn_id = _as_id(id)
+    txn = (
+        Transaction.objects.filter(account=account, pk=txn_id).select_related("lead", "product", "price_point").first()
+        if txn_id is not None
+        else None
+    )
+    if txn is None:
+        raise NotFound(f'Transaction "{id}" does not exist', code="transaction_not_found")
+    return txn
+
+
+def recurring_subscription_get(*, account: Account, id: int | str) -> RecurringSubscription:
+    subscription_id = _as_id(id)
+    subscription = (
+        RecurringSubscription.objects.filter(lead__account=account, pk=subscription_id).first()
+        if subscription_id is not None
+        else None
+    )
+    if subscription is None:
+        raise NotFound(f'Subscription "{id}" does not exist', code="subscription_not_found")
+    return subscription
+
+
+# ---------------------------------------------------------------------------------------------
+# The lead details document
+
+
+def _custom_field_value(field: CustomField, stored: Any) -> Any:
+    if not field.has_options:
+        return stored if isinstance(stored, str) else ""
+    chosen = set(stored or [])
+    return [
+        {"option_id": option.pk, "option_value": option.value} for option in field.options.all() if option.pk in chosen
+    ]
+
+
+def lead_details(lead: Lead) -> dict:
+    """THE lead document of the API and of hook payloads. A constant number of queries (seven),
+    whatever the number of custom fields, tags, lists, sequences and memberships."""
+    fields = CustomField.objects.filter(account_id=lead.account_id).prefetch_related("options").order_by("id")
+    stored = dict(LeadCustomFieldValue.objects.filter(lead=lead).values_list("field_id", "value"))
+    tags = LeadTag.objects.filter(lead=lead).select_related("tag").order_by("tag__name")
+    lists = ListSubscription.objects.filter(lead=lead).select_related("list").order_by("list__name")
+    sequences = SequenceSubscription.objects.filter(lead=lead).select_related("sequence").order_by("sequence__name")
+    memberships = (
+        MembershipAccess.objects.filter(lead=lead).select_related("membership", "level").order_by("membership__name")
+    )
+    document: dict[str, Any] = {"id": lead.pk, "email": lead.email}
+    for name in LEAD_PROFILE_FIELDS:
+        value = getattr(lead, name)
+        document[name] = "" if value is None and name != "ip" else value
+    document.update(
+        {
+            "date_joined": iso_utc(lead.date_joined),
+            "score": lead.score,
+            "source": lead.source,
+            "blacklisted": lead.blacklisted,
+            "gdpr_lead_status": GDPR_STATUS_CODES[lead.gdpr_status],
+            "gdpr_lead_status_name": lead.gdpr_status,
+            "gdpr_lead_status_date": iso_utc(lead.gdpr_status_date),
+            "gdpr_lead_status_ip": lead.gdpr_status_ip,
+            "custom_fields": [
+                {
+                    "field_id": field.pk,
+                    "field_identifier": field.identifier,
+                    "field_type": field.type,
+                    "field_value": _custom_field_value(field, stored.get(field.pk)),
+                }
+                for field in fields
+            ],
+            "tags": [{"tag_id": item.tag_id, "tag_name": item.tag.name} for item in tags],
+            "lists": [
+                {
+                    "list_id": item.list_id,
+                    "list_name": item.list.name,
+                    "active": item.status == ListSubscription.Status.ACTIVE,
+                }
+                for item in lists
+            ],
+            "sequences": [
+                {
+                    "sequence_id": item.sequence_id,
+                    "sequence_name": item.sequence.name,
+                    "step": item.step,
+                    "status": item.status,
+                }
+                for item in sequences
+            ],
+            "memberships": [
+                {
+                    "membership_id": item.membership_id,
+                    "membership_name": item.membership.name,
+                    "level_id": item.level_id,
+                    "level_name": item.level.name,
+                    "active": item.status == MembershipAccess.Status.GRANTED,
+                }
+                for item in memberships
+            ],
+        }
+    )
+    return document
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may be emailed
+
+EMAILABLE_GDPR_STATUSES = frozenset({GdprStatus.NOT_SUBJECT, GdprStatus.ACCEPTED})
+
+
+def lead_can_receive_email(lead: Lead) -> bool:
+    """The one rule for every email to a lead: not blacklisted and, when the account has GDPR on,
+    GDPR status not subject or accepted."""
+    if lead.blacklisted:
+        return False
+    if not lead.account.gdpr_enabled:
+        return True
+    return lead.gdpr_status in EMAILABLE_GDPR_STATUSES
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+
+def reaches_score_matches(details: dict, score: int) -> bool:
+    """Does a reaches_score event fire a trigger set for `score`? Exactly once per lead and score:
+    when the lead's highest score ever first reaches it."""
+    try:
+        return int(details["previous_peak"]) < int(score) <= int(details["new_peak"])
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def event_payload(event: LeadEvent) -> dict:
+    """What hook delivery sends: the event, the lead's current details and the action details."""
+    return {
+        "id": str(event.id),
+        "action": event.action,
+        "occurred_at": iso_utc(event.occurred_at),
+        "lead": lead_details(event.lead),
+        "action_details": event.details,
+    }

@@ -1,0 +1,1112 @@
+"""Every write to the lead database. One change = one service call = one transaction.
+
+Each service writes its lead event (leads.models.LeadEvent) in the same transaction through
+`lead_event_write`, and writes none when the change changes nothing. Services are nestable
+(plain `transaction.atomic`) so the hosted form and checkout (issue 7) can compose several in one
+transaction; the beat-job entry points are durable.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Account
+from kartra_integrations.errors import ApplicationError, NotFound
+
+from .models import (
+    ASSET_MODELS,
+    GDPR_FIELD_NAMES,
+    LEAD_PROFILE_FIELDS,
+    Asset,
+    Calendar,
+    CalendarBooking,
+    CalendarClass,
+    CustomField,
+    CustomFieldOption,
+    CustomFieldType,
+    Form,
+    GdprStatus,
+    Lead,
+    LeadAction,
+    LeadActivity,
+    LeadCustomFieldValue,
+    LeadEvent,
+    LeadList,
+    LeadSource,
+    LeadTag,
+    ListSubscription,
+    Membership,
+    MembershipAccess,
+    MembershipLevel,
+    Page,
+    PartnerSignup,
+    PointsChange,
+    PricePoint,
+    Product,
+    RecurringSubscription,
+    Sequence,
+    SequenceStep,
+    SequenceSubscription,
+    SplitTestLink,
+    Tag,
+    TrackingLink,
+    Transaction,
+    Video,
+    iso_utc,
+)
+
+GDPR_NOT_SETTABLE_MESSAGE = (
+    "GDPR status cannot be set or changed here: GDPR consent is only given by the lead through a hosted "
+    "opt-in or checkout form."
+)
+
+
+def _field_error(field: str, message: str, *, code: str = "invalid") -> ApplicationError:
+    return ApplicationError(message, code=code, fields={field: [message]})
+
+
+def _validation_error_to_application(error: ValidationError) -> ApplicationError:
+    fields = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    first = next(iter(fields.values()))[0]
+    return ApplicationError(first, code="invalid", fields=fields)
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox
+
+
+def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEvent:
+    """Append one lead event; call only inside the transaction of the change it records.
+
+    The single place events are born: hook delivery (issue 5) hangs its on_commit dispatch here.
+    """
+    return LeadEvent.objects.create(account_id=lead.account_id, lead=lead, action=action, details=details)
+
+
+# action_details documents (reference section 5), built when the event is written
+
+
+def _tag_details(tag: Tag) -> dict:
+    return {"tag": {"tag_id": tag.pk, "tag_name": tag.name}}
+
+
+def _list_details(lead_list: LeadList) -> dict:
+    return {"list": {"list_id": lead_list.pk, "list_name": lead_list.name}}
+
+
+def _sequence_details(sequence: Sequence) -> dict:
+    return {"sequence": {"sequence_id": sequence.pk, "sequence_name": sequence.name}}
+
+
+def _membership_details(level: MembershipLevel) -> dict:
+    membership = level.membership
+    return {
+        "membership": {
+            "membership_id": membership.pk,
+            "membership_name": membership.name,
+            "level_id": level.pk,
+            "level_name": level.name,
+        }
+    }
+
+
+def _product_details(product: Product) -> dict:
+    return {"product": {"product_id": product.pk, "product_name": product.name, "official_product_name": product.name}}
+
+
+def _transaction_details(txn: Transaction, *, lead: Lead) -> dict:
+    return {
+        "transaction_details": {
+            "transaction_id": txn.pk,
+            "transaction_type": txn.kind,
+            "transaction_parent_id": txn.parent_id,
+            "transaction_date": iso_utc(txn.created_at),
+            "lead_id": lead.pk,
+            "lead_first_name": lead.first_name,
+            "lead_last_name": lead.last_name,
+            "lead_email": lead.email,
+            "lead_username": lead.email,
+            "product_id": txn.product_id,
+            "product_name": txn.product.name,
+            "product_price_point": txn.price_point.number,
+            "transaction_quantity": txn.quantity,
+            "transaction_full_amount": str(txn.amount),
+            "transaction_currency": txn.currency,
+        }
+    }
+
+
+def _calendar_details(booking: CalendarBooking, *, lead: Lead) -> dict:
+    calendar_class = booking.calendar_class
+    calendar = calendar_class.calendar
+    account = lead.account
+    owner = account.owner
+    return {
+        "calendar": {
+            "calendar_id": calendar.pk,
+            "calendar_name": calendar.name,
+            "class_id": calendar_class.pk,
+            "class_name": calendar_class.name,
+            "hosts": [
+                {
+                    "host_first_name": owner.first_name,
+                    "host_last_name": owner.last_name,
+                    "host_email_address": owner.email,
+                }
+            ],
+            "vendor_timezone": account.timezone,
+            "calendar_subscription_id": booking.pk,
+            "starts_at": iso_utc(booking.starts_at),
+            "ends_at": iso_utc(booking.ends_at),
+        }
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Leads
+
+
+def _refuse_gdpr_fields(names: Iterable[str]) -> None:
+    attempted = sorted(set(names) & GDPR_FIELD_NAMES)
+    if attempted:
+        raise ApplicationError(
+            GDPR_NOT_SETTABLE_MESSAGE,
+            code="gdpr_not_settable",
+            fields={name: [GDPR_NOT_SETTABLE_MESSAGE] for name in attempted},
+        )
+
+
+def _check_profile_fields(profile: dict[str, Any]) -> None:
+    _refuse_gdpr_fields(profile)
+    unknown = sorted(set(profile) - set(LEAD_PROFILE_FIELDS))
+    if unknown:
+        raise ApplicationError(
+            f"Unknown lead field: {', '.join(unknown)}",
+            code="unknown_field",
+            fields={name: ["Unknown lead field."] for name in unknown},
+        )
+
+
+def _profile_value(name: str, value: Any) -> Any:
+    """Empty means blank text; an empty IP is no IP."""
+    if name == "ip":
+        return (value.strip() or None) if isinstance(value, str) else value
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else value
+
+
+def _clean_email(email: str, *, field: str = "email") -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _field_error(field, "Enter a valid email address.", code="invalid_email") from None
+    if len(email) > 254:
+        raise _field_error(field, "Email address is too long.", code="invalid_email")
+    return email
+
+
+def _ensure_email_free(*, account_id: int, email: str, field: str, exclude_pk: int | None = None) -> None:
+    taken = Lead.objects.filter(account_id=account_id).with_email(email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise _field_error(field, "A lead with this email already exists.", code="lead_exists")
+
+
+def _full_clean_lead(lead: Lead) -> None:
+    try:
+        lead.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+
+
+def _save_lead_unique(lead: Lead, *, field: str, update_fields: list[str] | None = None) -> None:
+    """Save, turning a lost race on the per-account email constraint into the same field error."""
+    try:
+        with transaction.atomic():
+            lead.save(update_fields=update_fields)
+    except IntegrityError:
+        raise _field_error(field, "A lead with this email already exists.", code="lead_exists") from None
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    account: Account,
+    email: str,
+    source: LeadSource = LeadSource.API,
+    custom_fields: dict[str, Any] | None = None,
+    **profile: Any,
+) -> Lead:
+    """Create a lead. Its GDPR status is unknown when the account has GDPR on, off otherwise:
+    a lead created here (API, import, owner) is never accepted, whatever its address or IP."""
+    _check_profile_fields(profile)
+    email = _clean_email(email)
+    _ensure_email_free(account_id=account.pk, email=email, field="email")
+    now = timezone.now()
+    lead = Lead(
+        account=account,
+        email=email,
+        source=source,
+        date_joined=now,
+        gdpr_status=GdprStatus.UNKNOWN if account.gdpr_enabled else GdprStatus.OFF,
+        gdpr_status_date=now,
+        **{name: _profile_value(name, value) for name, value in profile.items()},
+    )
+    _full_clean_lead(lead)
+    _save_lead_unique(lead, field="email")
+    if custom_fields:
+        lead_custom_fields_set(lead=lead, values=custom_fields)
+    return lead
+
+
+@transaction.atomic
+def lead_update(
+    *,
+    lead: Lead,
+    new_email: str | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    **profile: Any,
+) -> Lead:
+    """Edit a lead's profile (and email through new_email). GDPR status is left as it is."""
+    _check_profile_fields(profile)
+    changed: list[str] = []
+    if new_email is not None:
+        new_email = _clean_email(new_email, field="new_email")
+        if new_email != lead.email:
+            if new_email.lower() != lead.email.lower():
+                _ensure_email_free(account_id=lead.account_id, email=new_email, field="new_email", exclude_pk=lead.pk)
+            lead.email = new_email
+            changed.append("email")
+    for name, raw in profile.items():
+        value = _profile_value(name, raw)
+        if getattr(lead, name) != value:
+            setattr(lead, name, value)
+            changed.append(name)
+    if changed:
+        _full_clean_lead(lead)
+        _save_lead_unique(lead, field="new_email", update_fields=changed)
+    if custom_fields:
+        lead_custom_fields_set(lead=lead, values=custom_fields)
+    return lead
+
+
+@transaction.atomic
+def lead_blacklist_set(*, lead: Lead, blacklisted: bool) -> Lead:
+    if lead.blacklisted != blacklisted:
+        lead.blacklisted = blacklisted
+        lead.save(update_fields=["blacklisted"])
+    return lead
+
+
+@transaction.atomic
+def lead_gdpr_status_set(*, lead: Lead, status: GdprStatus, ip: str | None, at: datetime | None = None) -> Lead:
+    """Record the lead's GDPR status. Only consent capture (hosted opt-in form and checkout, confirmed
+    import; issue 7) calls this: the API and owner edits never do."""
+    if status not in GdprStatus.values:
+        raise _field_error("gdpr_status", f'"{status}" is not a GDPR status.')
+    lead.gdpr_status = status
+    lead.gdpr_status_ip = ip
+    lead.gdpr_status_date = at or timezone.now()
+    lead.save(update_fields=["gdpr_status", "gdpr_status_ip", "gdpr_status_date"])
+    return lead
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom fields
+
+
+def _option_id(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return int(raw.strip())
+    return None
+
+
+def _custom_field_value(field: CustomField, raw: Any) -> tuple[Any, str | None]:
+    """(stored value or None to clear, error message or None)."""
+    if raw is None or raw == "" or raw == []:
+        return None, None
+    if not field.has_options:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+            return None, "Enter text."
+        text = str(raw)
+        limit = 255 if field.type == CustomFieldType.INPUT_FIELD else 10000
+        if len(text) > limit:
+            return None, f"Ensure this value has at most {limit} characters."
+        return text, None
+    valid_ids = {option.pk for option in field.options.all()}
+    if field.type == CustomFieldType.CHECKBOX:
+        if not isinstance(raw, list):
+            return None, "Give a list of option ids."
+        ids = [_option_id(item) for item in raw]
+        if any(option_id is None for option_id in ids):
+            return None, "Give a list of option ids."
+        if any(option_id not in valid_ids for option_id in ids):
+            return None, "Unknown option id."
+        return sorted(set(ids)), None
+    option_id = _option_id(raw)
+    if option_id is None:
+        return None, "Give one option id."
+    if option_id not in valid_ids:
+        return None, "Unknown option id."
+    return [option_id], None
+
+
+@transaction.atomic
+def lead_custom_fields_set(*, lead: Lead, values: dict[str, Any]) -> Lead:
+    """Set custom field values by identifier: a string for text fields, an option id for drop-down and
+    radio, a list of option ids for checkbox; empty ("" / None / []) clears. All or nothing."""
+    _refuse_gdpr_fields(values)
+    fields = {
+        field.identifier: field
+        for field in CustomField.objects.filter(
+            account_id=lead.account_id, identifier__in=list(values)
+        ).prefetch_related("options")
+    }
+    errors: dict[str, list[str]] = {}
+    cleaned: list[tuple[CustomField, Any]] = []
+    for identifier, raw in values.items():
+        field = fields.get(identifier)
+        if field is None:
+            errors[f"custom_fields.{identifier}"] = [f'Custom field "{identifier}" does not exist.']
+            continue
+        value, error = _custom_field_value(field, raw)
+        if error:
+            errors[f"custom_fields.{identifier}"] = [error]
+        else:
+            cleaned.append((field, value))
+    if errors:
+        first_key = next(iter(errors))
+        raise ApplicationError(f"{first_key}: {errors[first_key][0]}", code="invalid_custom_field", fields=errors)
+    for field, value in cleaned:
+        if value is None:
+            LeadCustomFieldValue.objects.filter(lead=lead, field=field).delete()
+        else:
+            LeadCustomFieldValue.objects.update_or_create(lead=lead, field=field, defaults={"value": value})
+    return lead
+
+
+@transaction.atomic
+def custom_field_create(
+    *, account: Account, identifier: str, type: CustomFieldType, options: Iterable[str] = ()
+) -> CustomField:
+    options = [str(option).strip() for option in options]
+    field = CustomField(account=account, identifier=(identifier or "").strip(), type=type)
+    try:
+        field.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    if field.has_options:
+        if len(options) < 2 or any(not option for option in options):
+            raise _field_error("options", "Give two or more non-empty options.")
+        if len({option.lower() for option in options}) != len(options):
+            raise _field_error("options", "Options must be different.")
+    elif options:
+        raise _field_error("options", "Only drop-down, radio button and checkbox fields have options.")
+    if CustomField.objects.filter(account=account, identifier=field.identifier).exists():
+        raise _field_error("identifier", f'A custom field "{field.identifier}" already exists.', code="name_taken")
+    try:
+        with transaction.atomic():
+            field.save()
+    except IntegrityError:
+        raise _field_error(
+            "identifier", f'A custom field "{field.identifier}" already exists.', code="name_taken"
+        ) from None
+    CustomFieldOption.objects.bulk_create(
+        [CustomFieldOption(field=field, value=value, position=position) for position, value in enumerate(options, 1)]
+    )
+    return field
+
+
+# ---------------------------------------------------------------------------------------------
+# Assets
+
+
+def _save_asset(asset: models.Model, *, update_fields: list[str] | None = None) -> None:
+    try:
+        asset.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    label = asset._meta.verbose_name.capitalize()
+    taken = type(asset).objects.filter(account_id=asset.account_id, name=asset.name).exclude(pk=asset.pk)
+    message = f'{label} "{asset.name}" already exists.'
+    if taken.exists():
+        raise _field_error("name", message, code="name_taken")
+    try:
+        with transaction.atomic():
+            asset.save(update_fields=update_fields)
+    except IntegrityError:
+        raise _field_error("name", message, code="name_taken") from None
+
+
+def _check_asset_model(model: type[Asset]) -> None:
+    if model not in ASSET_MODELS:
+        raise TypeError(f"{model!r} is not an asset model")
+
+
+@transaction.atomic
+def asset_create(*, account: Account, model: type[Asset], name: str, **fields: Any) -> Asset:
+    """Create a tag, list, sequence, page, video, tracking link, split-test link, calendar, membership
+    or product (forms: form_create). Names are unique per account and kind."""
+    _check_asset_model(model)
+    asset = model(account=account, name=(name or "").strip(), **fields)
+    _save_asset(asset)
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, asset: Asset, **fields: Any) -> Asset:
+    for name, value in fields.items():
+        setattr(asset, name, value.strip() if name == "name" and isinstance(value, str) else value)
+    if fields:
+        _save_asset(asset, update_fields=list(fields))
+    return asset
+
+
+def _same_account(account_id: int, items: Iterable[Asset], field: str) -> list[Asset]:
+    items = list(items)
+    if any(item.account_id != account_id for item in items):
+        raise _field_error(field, "Choose lists and tags of this account.")
+    return items
+
+
+@transaction.atomic
+def form_create(*, account: Account, name: str, lists: Iterable[LeadList] = (), tags: Iterable[Tag] = ()) -> Form:
+    lists = _same_account(account.pk, lists, "lists")
+    tags = _same_account(account.pk, tags, "tags")
+    form = Form(account=account, name=(name or "").strip())
+    _save_asset(form)
+    form.lists.set(lists)
+    form.tags.set(tags)
+    return form
+
+
+@transaction.atomic
+def form_update(
+    *,
+    form: Form,
+    name: str | None = None,
+    lists: Iterable[LeadList] | None = None,
+    tags: Iterable[Tag] | None = None,
+) -> Form:
+    if name is not None:
+        asset_update(asset=form, name=name)
+    if lists is not None:
+        form.lists.set(_same_account(form.account_id, lists, "lists"))
+    if tags is not None:
+        form.tags.set(_same_account(form.account_id, tags, "tags"))
+    return form
+
+
+@transaction.atomic
+def sequence_step_create(
+    *, sequence: Sequence, subject: str, body: str, delay: timedelta = timedelta(0)
+) -> SequenceStep:
+    """Append a step at the end of the sequence."""
+    last = sequence.steps.aggregate(last=models.Max("position"))["last"] or 0
+    step = SequenceStep(sequence=sequence, position=last + 1, subject=subject, body=body, delay=delay)
+    try:
+        step.full_clean(exclude=["sequence"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    step.save()
+    return step
+
+
+def _save_child(obj: models.Model, *, parent_field: str, message: str) -> None:
+    try:
+        obj.full_clean(exclude=[parent_field], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise _field_error("name", message, code="name_taken") from None
+
+
+@transaction.atomic
+def calendar_class_create(*, calendar: Calendar, name: str, duration: timedelta = timedelta(hours=1)) -> CalendarClass:
+    calendar_class = CalendarClass(calendar=calendar, name=(name or "").strip(), duration=duration)
+    _save_child(calendar_class, parent_field="calendar", message=f'Class "{calendar_class.name}" already exists.')
+    return calendar_class
+
+
+@transaction.atomic
+def membership_level_create(*, membership: Membership, name: str) -> MembershipLevel:
+    position = membership.levels.count() + 1
+    level = MembershipLevel(membership=membership, name=(name or "").strip(), position=position)
+    _save_child(level, parent_field="membership", message=f'Level "{level.name}" already exists.')
+    return level
+
+
+@transaction.atomic
+def price_point_create(
+    *,
+    product: Product,
+    amount: Decimal,
+    currency: str = "USD",
+    recurring: bool = False,
+    membership_level: MembershipLevel | None = None,
+) -> PricePoint:
+    """Add price point number n+1 to the product, optionally granting a membership level on purchase."""
+    if membership_level is not None and membership_level.membership.account_id != product.account_id:
+        raise _field_error("membership_level", "Choose a membership level of this account.")
+    number = (product.price_points.aggregate(last=models.Max("number"))["last"] or 0) + 1
+    price_point = PricePoint(
+        product=product,
+        number=number,
+        amount=Decimal(amount),
+        currency=(currency or "").upper(),
+        recurring=recurring,
+        membership_level=membership_level,
+    )
+    _save_child(price_point, parent_field="product", message=f"Price point {number} already exists.")
+    return price_point
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags and lists
+
+
+def _check_same_account(lead: Lead, asset: Asset) -> None:
+    # Callers resolve assets with selectors.asset_resolve (account-scoped); this is the last guard.
+    if asset.account_id != lead.account_id:
+        label = asset._meta.verbose_name.capitalize()
+        raise NotFound(f'{label} "{asset.name}" does not exist', code=f"{asset.kind}_not_found")
+
+
+@transaction.atomic
+def lead_tag_assign(*, lead: Lead, tag: Tag) -> LeadTag:
+    _check_same_account(lead, tag)
+    lead_tag, created = LeadTag.objects.get_or_create(lead=lead, tag=tag)
+    if created:
+        lead_event_write(lead=lead, action=LeadAction.ASSIGN_TAG, details=_tag_details(tag))
+    return lead_tag
+
+
+@transaction.atomic
+def lead_tag_unassign(*, lead: Lead, tag: Tag) -> bool:
+    """Remove the tag; True when the lead had it."""
+    _check_same_account(lead, tag)
+    deleted, _ = LeadTag.objects.filter(lead=lead, tag=tag).delete()
+    if deleted:
+        lead_event_write(lead=lead, action=LeadAction.UNASSIGN_TAG, details=_tag_details(tag))
+    return bool(deleted)
+
+
+@transaction.atomic
+def lead_list_subscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription:
+    _check_same_account(lead, lead_list)
+    now = timezone.now()
+    subscription, created = ListSubscription.objects.get_or_create(
+        lead=lead, list=lead_list, defaults={"subscribed_at": now}
+    )
+    if not created:
+        updated = ListSubscription.objects.filter(
+            pk=subscription.pk, status=ListSubscription.Status.UNSUBSCRIBED
+        ).update(status=ListSubscription.Status.ACTIVE, subscribed_at=now, unsubscribed_at=None)
+        if not updated:
+            return subscription
+        subscription.refresh_from_db()
+    lead_event_write(lead=lead, action=LeadAction.LIST_SUBSCRIPTION, details=_list_details(lead_list))
+    return subscription
+
+
+@transaction.atomic
+def lead_list_unsubscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription | None:
+    """Unsubscribe; None (and no event) when the lead is not an active subscriber."""
+    _check_same_account(lead, lead_list)
+    updated = ListSubscription.objects.filter(lead=lead, list=lead_list, status=ListSubscription.Status.ACTIVE).update(
+        status=ListSubscription.Status.UNSUBSCRIBED, unsubscribed_at=timezone.now()
+    )
+    if not updated:
+        return None
+    lead_event_write(lead=lead, action=LeadAction.LIST_UNSUBSCRIPTION, details=_list_details(lead_list))
+    return ListSubscription.objects.get(lead=lead, list=lead_list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Points
+
+
+def _points_apply(*, lead: Lead, delta: int, reason: str, expires_at: datetime | None) -> PointsChange:
+    locked = Lead.objects.select_for_update().only("score", "peak_score").get(pk=lead.pk)
+    change = PointsChange.objects.create(lead=lead, delta=delta, reason=reason, expires_at=expires_at)
+    new_score = locked.score + delta
+    previous_peak = locked.peak_score
+    new_peak = max(previous_peak, new_score)
+    Lead.objects.filter(pk=lead.pk).update(score=new_score, peak_score=new_peak)
+    lead.score, lead.peak_score = new_score, new_peak
+    if new_peak > previous_peak:
+        lead_event_write(
+            lead=lead,
+            action=LeadAction.REACHES_SCORE,
+            details={"points": new_score, "previous_peak": previous_peak, "new_peak": new_peak},
+        )
+    return change
+
+
+def _check_points(points: int) -> None:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise _field_error("points", "Give a whole number of points greater than zero.")
+
+
+@transaction.atomic
+def lead_points_give(*, lead: Lead, points: int, reason: str = "", expires_in_days: int | None = None) -> PointsChange:
+    """Add points; writes reaches_score when the score passes the lead's highest score ever."""
+    _check_points(points)
+    expires_at = None
+    if expires_in_days is not None:
+        if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int) or expires_in_days <= 0:
+            raise _field_error("expires_in_days", "Give a whole number of days greater than zero.")
+        expires_at = timezone.now() + timedelta(days=expires_in_days)
+    return _points_apply(lead=lead, delta=points, reason=reason[:200], expires_at=expires_at)
+
+
+@transaction.atomic
+def lead_points_remove(*, lead: Lead, points: int, reason: str = "") -> PointsChange:
+    _check_points(points)
+    return _points_apply(lead=lead, delta=-points, reason=reason[:200], expires_at=None)
+
+
+@transaction.atomic(durable=True)
+def points_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Take back points whose expiry has passed (one reversing change each); returns how many."""
+    now = now or timezone.now()
+    due = list(
+        PointsChange.objects.select_for_update(skip_locked=True)
+        .filter(expired_at__isnull=True, expires_at__lte=now, delta__gt=0)
+        .select_related("lead")[:limit]
+    )
+    for change in due:
+        PointsChange.objects.filter(pk=change.pk).update(expired_at=now)
+        _points_apply(lead=change.lead, delta=-change.delta, reason=f"Expired: {change.reason}"[:200], expires_at=None)
+    return len(due)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sequences
+
+
+def _step_due_at(sequence: Sequence, position: int, *, after: datetime) -> datetime | None:
+    step = SequenceStep.objects.filter(sequence=sequence, position=position).only("delay").first()
+    return after + step.delay if step else None
+
+
+@transaction.atomic
+def lead_sequence_subscribe(*, lead: Lead, sequence: Sequence, step: int = 1) -> SequenceSubscription:
+    """Put the lead on the sequence at `step`. Re-subscribing an active lead only moves its step."""
+    _check_same_account(lead, sequence)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise _field_error("step", "Give a step number of 1 or more.")
+    now = timezone.now()
+    due_at = _step_due_at(sequence, step, after=now)
+    if due_at is None:
+        raise _field_error("step", f'Sequence "{sequence.name}" has no step {step}.', code="sequence_step_not_found")
+    subscription, created = SequenceSubscription.objects.select_for_update().get_or_create(
+        lead=lead,
+        sequence=sequence,
+        defaults={"step": step, "next_step_due_at": due_at, "subscribed_at": now, "updated_at": now},
+    )
+    if created:
+        lead_event_write(lead=lead, action=LeadAction.SEQUENCE_SUBSCRIPTION, details=_sequence_details(sequence))
+        return subscription
+    if subscription.status == SequenceSubscription.Status.ACTIVE:
+        if subscription.step != step:
+            subscription.step, subscription.next_step_due_at, subscription.updated_at = step, due_at, now
+            subscription.save(update_fields=["step", "next_step_due_at", "updated_at"])
+        return subscription
+    subscription.status = SequenceSubscription.Status.ACTIVE
+    subscription.step, subscription.next_step_due_at = step, due_at
+    subscription.subscribed_at = subscription.updated_at = now
+    subscription.save(update_fields=["status", "step", "next_step_due_at", "subscribed_at", "updated_at"])
+    lead_event_write(lead=lead, action=LeadAction.SEQUENCE_SUBSCRIPTION, details=_sequence_details(sequence))
+    return subscription
+
+
+def _sequence_leave(*, lead: Lead, sequence: Sequence, status: str, action: LeadAction) -> SequenceSubscription | None:
+    _check_same_account(lead, sequence)
+    updated = SequenceSubscription.objects.filter(
+        lead=lead, sequence=sequence, status=SequenceSubscription.Status.ACTIVE
+    ).update(status=status, next_step_due_at=None, updated_at=timezone.now())
+    if not updated:
+        return None
+    lead_event_write(lead=lead, action=action, details=_sequence_details(sequence))
+    return SequenceSubscription.objects.get(lead=lead, sequence=sequence)
+
+
+@transaction.atomic
+def lead_sequence_unsubscribe(*, lead: Lead, sequence: Sequence) -> SequenceSubscription | None:
+    """None (and no event) when the lead is not active on the sequence."""
+    return _sequence_leave(
+        lead=lead,
+        sequence=sequence,
+        status=SequenceSubscription.Status.UNSUBSCRIBED,
+        action=LeadAction.SEQUENCE_UNSUBSCRIPTION,
+    )
+
+
+@transaction.atomic
+def lead_sequence_complete(*, lead: Lead, sequence: Sequence) -> SequenceSubscription | None:
+    """Called by the sequence engine (issue 7) after the last step; None when not active."""
+    return _sequence_leave(
+        lead=lead,
+        sequence=sequence,
+        status=SequenceSubscription.Status.COMPLETED,
+        action=LeadAction.SEQUENCE_COMPLETION,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendars
+
+
+@transaction.atomic
+def lead_calendar_subscribe(*, lead: Lead, calendar_class: CalendarClass, starts_at: datetime) -> CalendarBooking:
+    """Book the lead on a class at starts_at (not in the past). Booking the same slot twice is a no-op."""
+    calendar = calendar_class.calendar
+    _check_same_account(lead, calendar)
+    if timezone.is_naive(starts_at):
+        raise _field_error("starts_at", "Give the start time with its time zone.")
+    if starts_at < timezone.now():
+        raise _field_error("starts_at", "The start time is in the past.", code="starts_at_in_past")
+    existing = CalendarBooking.objects.filter(
+        lead=lead, calendar_class=calendar_class, starts_at=starts_at, status=CalendarBooking.Status.REGISTERED
+    ).first()
+    if existing:
+        return existing
+    booking = CalendarBooking.objects.create(
+        lead=lead, calendar_class=calendar_class, starts_at=starts_at, ends_at=starts_at + calendar_class.duration
+    )
+    lead_event_write(lead=lead, action=LeadAction.CALENDAR_SUBSCRIBE, details=_calendar_details(booking, lead=lead))
+    return booking
+
+
+@transaction.atomic
+def lead_calendar_cancel(*, lead: Lead, calendar_class: CalendarClass) -> list[CalendarBooking]:
+    """Cancel the lead's registered bookings of the class; one calendar_cancel event per booking."""
+    _check_same_account(lead, calendar_class.calendar)
+    bookings = list(
+        CalendarBooking.objects.select_for_update()
+        .filter(lead=lead, calendar_class=calendar_class, status=CalendarBooking.Status.REGISTERED)
+        .select_related("calendar_class__calendar")
+    )
+    now = timezone.now()
+    for booking in bookings:
+        booking.status, booking.updated_at = CalendarBooking.Status.CANCELLED, now
+        booking.save(update_fields=["status", "updated_at"])
+        lead_event_write(lead=lead, action=LeadAction.CALENDAR_CANCEL, details=_calendar_details(booking, lead=lead))
+    return bookings
+
+
+@transaction.atomic
+def lead_calendar_complete(*, booking: CalendarBooking) -> bool:
+    """Mark a registered booking completed; True when it changed (so a re-run writes nothing)."""
+    updated = CalendarBooking.objects.filter(pk=booking.pk, status=CalendarBooking.Status.REGISTERED).update(
+        status=CalendarBooking.Status.COMPLETED, updated_at=timezone.now()
+    )
+    if not updated:
+        return False
+    booking.status = CalendarBooking.Status.COMPLETED
+    lead = booking.lead
+    lead_event_write(lead=lead, action=LeadAction.CALENDAR_COMPLETE, details=_calendar_details(booking, lead=lead))
+    return True
+
+
+def calendar_bookings_complete_ended(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Complete registered bookings whose class has ended (the beat job); returns how many."""
+    now = now or timezone.now()
+    booking_ids = list(
+        CalendarBooking.objects.filter(status=CalendarBooking.Status.REGISTERED, ends_at__lte=now)
+        .order_by("ends_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    completed = 0
+    for booking in CalendarBooking.objects.filter(pk__in=booking_ids).select_related(
+        "lead__account__owner", "calendar_class__calendar"
+    ):
+        with transaction.atomic(durable=True):
+            completed += lead_calendar_complete(booking=booking)
+    return completed
+
+
+# ---------------------------------------------------------------------------------------------
+# Memberships
+
+
+def _membership_grant(*, lead: Lead, level: MembershipLevel) -> MembershipAccess:
+    membership = level.membership
+    _check_same_account(lead, membership)
+    now = timezone.now()
+    access, created = MembershipAccess.objects.select_for_update().get_or_create(
+        lead=lead, membership=membership, defaults={"level": level, "granted_at": now}
+    )
+    if not created:
+        if access.status == MembershipAccess.Status.GRANTED and access.level_id == level.pk:
+            return access
+        access.level, access.status, access.granted_at, access.revoked_at = (
+            level,
+            MembershipAccess.Status.GRANTED,
+            now,
+            None,
+        )
+        access.save(update_fields=["level", "status", "granted_at", "revoked_at"])
+    lead_event_write(lead=lead, action=LeadAction.MEMBERSHIP_GRANTED, details=_membership_details(level))
+    return access
+
+
+@transaction.atomic
+def lead_membership_grant(*, lead: Lead, level: MembershipLevel) -> MembershipAccess:
+    """Grant (or move to) a level of a membership; granting the level the lead holds is a no-op."""
+    return _membership_grant(lead=lead, level=level)
+
+
+@transaction.atomic
+def lead_membership_revoke(*, lead: Lead, membership: Membership) -> MembershipAccess | None:
+    """None (and no event) when the lead has no granted access to the membership."""
+    _check_same_account(lead, membership)
+    access = (
+        MembershipAccess.objects.select_for_update()
+        .select_related("level__membership")
+        .filter(lead=lead, membership=membership, status=MembershipAccess.Status.GRANTED)
+        .first()
+    )
+    if access is None:
+        return None
+    access.status, access.revoked_at = MembershipAccess.Status.REVOKED, timezone.now()
+    access.save(update_fields=["status", "revoked_at"])
+    lead_event_write(lead=lead, action=LeadAction.MEMBERSHIP_REVOKED, details=_membership_details(access.level))
+    return access
+
+
+# ---------------------------------------------------------------------------------------------
+# Transactions
+
+
+@transaction.atomic
+def transaction_sale_record(
+    *,
+    lead: Lead,
+    price_point: PricePoint,
+    quantity: int = 1,
+    amount: Decimal | None = None,
+) -> Transaction:
+    """Record a sale of a product's price point: buy_product, the price point's membership level
+    (membership_granted) and, for a recurring price point, an active recurring subscription."""
+    product = price_point.product
+    _check_same_account(lead, product)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise _field_error("quantity", "Give a quantity of 1 or more.")
+    amount = price_point.amount * quantity if amount is None else Decimal(amount)
+    if amount < 0:
+        raise _field_error("amount", "The amount cannot be negative.")
+    sale = Transaction.objects.create(
+        account_id=lead.account_id,
+        lead=lead,
+        kind=Transaction.Kind.SALE,
+        product=product,
+        price_point=price_point,
+        quantity=quantity,
+        amount=amount,
+        currency=price_point.currency,
+    )
+    lead_event_write(lead=lead, action=LeadAction.BUY_PRODUCT, details=_transaction_details(sale, lead=lead))
+    if price_point.recurring:
+        RecurringSubscription.objects.create(lead=lead, sale=sale)
+    if price_point.membership_level_id:
+        _membership_grant(lead=lead, level=price_point.membership_level)
+    return sale
+
+
+@transaction.atomic
+def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> Transaction:
+    """Refund a sale in full (no amount, or the whole sale amount: refund_product) or in part
+    (partial_refund_product). Never more than what is left, never twice in full."""
+    sale = Transaction.objects.select_for_update().select_related("lead", "product", "price_point").get(pk=sale.pk)
+    if sale.kind != Transaction.Kind.SALE:
+        raise _field_error("transaction", "Only a sale can be refunded.", code="not_a_sale")
+    refunded = sale.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    remaining = sale.amount - refunded
+    if remaining <= 0:
+        raise _field_error("transaction", "This sale has already been refunded in full.", code="already_refunded")
+    amount = remaining if amount is None else Decimal(amount)
+    if amount <= 0:
+        raise _field_error("amount", "The refund amount must be greater than zero.")
+    if amount > remaining:
+        raise _field_error(
+            "amount",
+            f"The refund amount exceeds what is left to refund ({remaining}).",
+            code="refund_exceeds_remaining",
+        )
+    full = refunded == 0 and amount == sale.amount
+    refund = Transaction.objects.create(
+        account_id=sale.account_id,
+        lead=sale.lead,
+        kind=Transaction.Kind.REFUND if full else Transaction.Kind.PARTIAL_REFUND,
+        parent=sale,
+        product=sale.product,
+        price_point=sale.price_point,
+        quantity=sale.quantity,
+        amount=amount,
+        currency=sale.currency,
+    )
+    lead_event_write(
+        lead=sale.lead,
+        action=LeadAction.REFUND_PRODUCT if full else LeadAction.PARTIAL_REFUND_PRODUCT,
+        details=_transaction_details(refund, lead=sale.lead),
+    )
+    return refund
+
+
+@transaction.atomic
+def subscription_cancel(*, subscription: RecurringSubscription) -> RecurringSubscription:
+    """Cancel an active recurring subscription (cancel_subscription); a cancelled one is left as it is."""
+    now = timezone.now()
+    updated = RecurringSubscription.objects.filter(
+        pk=subscription.pk, status=RecurringSubscription.Status.ACTIVE
+    ).update(status=RecurringSubscription.Status.CANCELLED, cancelled_at=now)
+    subscription.refresh_from_db()
+    if updated:
+        sale = Transaction.objects.select_related("lead", "product", "price_point").get(pk=subscription.sale_id)
+        lead_event_write(
+            lead=sale.lead, action=LeadAction.CANCEL_SUBSCRIPTION, details=_transaction_details(sale, lead=sale.lead)
+        )
+    return subscription
+
+
+# ---------------------------------------------------------------------------------------------
+# Affiliates and JV partners
+
+
+def _partner_signup(*, lead: Lead, product: Product, kind: str, action: LeadAction) -> PartnerSignup:
+    _check_same_account(lead, product)
+    signup, created = PartnerSignup.objects.get_or_create(lead=lead, product=product, kind=kind)
+    if created:
+        lead_event_write(lead=lead, action=action, details=_product_details(product))
+    return signup
+
+
+@transaction.atomic
+def lead_affiliate_signup(*, lead: Lead, product: Product) -> PartnerSignup:
+    return _partner_signup(
+        lead=lead, product=product, kind=PartnerSignup.Kind.AFFILIATE, action=LeadAction.AFFILIATE_SIGNUP
+    )
+
+
+@transaction.atomic
+def lead_jv_signup(*, lead: Lead, product: Product) -> PartnerSignup:
+    return _partner_signup(lead=lead, product=product, kind=PartnerSignup.Kind.JV, action=LeadAction.JV_SIGNUP)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms and activity
+
+
+@transaction.atomic
+def lead_form_filled(*, lead: Lead, form: Form) -> LeadEvent:
+    """Record a form submission (filled_form) and apply the form's lists and tags (their events too)."""
+    _check_same_account(lead, form)
+    event = lead_event_write(
+        lead=lead, action=LeadAction.FILLED_FORM, details={"form": {"form_id": form.pk, "form_name": form.name}}
+    )
+    for lead_list in form.lists.all():
+        lead_list_subscribe(lead=lead, lead_list=lead_list)
+    for tag in form.tags.all():
+        lead_tag_assign(lead=lead, tag=tag)
+    return event
+
+
+def _activity(*, lead: Lead, kind: str, action: LeadAction, details: dict, **targets: Any) -> LeadActivity:
+    activity = LeadActivity.objects.create(lead=lead, kind=kind, **targets)
+    lead_event_write(lead=lead, action=action, details=details)
+    return activity
+
+
+@transaction.atomic
+def lead_kartra_page_visit_record(*, lead: Lead, page: Page) -> LeadActivity:
+    _check_same_account(lead, page)
+    details = {"kartra_page": {"kartra_page_id": page.pk, "kartra_page_name": page.name}}
+    return _activity(
+        lead=lead, kind=LeadActivity.Kind.PAGE_VISIT, action=LeadAction.KARTRA_PAGE_VISIT, details=details, page=page
+    )
+
+
+@transaction.atomic
+def lead_external_page_visit_record(*, lead: Lead, url: str) -> LeadActivity:
+    activity = LeadActivity(lead=lead, kind=LeadActivity.Kind.EXTERNAL_PAGE_VISIT, url=(url or "").strip())
+    try:
+        activity.full_clean(exclude=["lead"])
+    except ValidationError as error:
+        raise _validation_error_to_application(error) from None
+    activity.save()
+    lead_event_write(lead=lead, action=LeadAction.EXTERNAL_PAGE_VISIT, details={"external_page": {"url": activity.url}})
+    return activity
+
+
+def _video_activity(*, lead: Lead, video: Video, kind: str, action: LeadAction) -> LeadActivity:
+    _check_same_account(lead, video)
+    details = {"video": {"video_id": video.pk, "video_name": video.name}}
+    return _activity(lead=lead, kind=kind, action=action, details=details, video=video)
+
+
+@transaction.atomic
+def lead_video_play_record(*, lead: Lead, video: Video) -> LeadActivity:
+    return _video_activity(lead=lead, video=video, kind=LeadActivity.Kind.VIDEO_PLAY, action=LeadAction.VIDEO_PLAY)
+
+
+@transaction.atomic
+def lead_video_complete_record(*, lead: Lead, video: Video) -> LeadActivity:
+    return _video_activity(
+        lead=lead, video=video, kind=LeadActivity.Kind.VIDEO_COMPLETE, action=LeadAction.VIDEO_COMPLETE
+    )
+
+
+@transaction.atomic
+def lead_tracking_link_click_record(*, lead: Lead, tracking_link: TrackingLink) -> LeadActivity:
+    _check_same_account(lead, tracking_link)
+    details = {
+        "tracking_link": {
+            "tracking_link_id": tracking_link.pk,
+            "tracking_link_name": tracking_link.name,
+            "target_url": tracking_link.target_url,
+        }
+    }
+    return _activity(
+        lead=lead,
+        kind=LeadActivity.Kind.TRACKING_LINK_CLICK,
+        action=LeadAction.TRACKING_LINK_CLICK,
+        details=details,
+        tracking_link=tracking_link,
+    )
+
+
+@transaction.atomic
+def lead_split_test_link_click_record(*, lead: Lead, split_test_link: SplitTestLink) -> LeadActivity:
+    _check_same_account(lead, split_test_link)
+    details = {
+        "page_split_test_link": {
+            "page_split_test_link_id": split_test_link.pk,
+            "page_split_test_link_name": split_test_link.name,
+        }
+    }
+    return _activity(
+        lead=lead,
+        kind=LeadActivity.Kind.SPLIT_TEST_LINK_CLICK,
+        action=LeadAction.CLICK_PAGE_SPLIT_TEST_LINK,
+        details=details,
+        split_test_link=split_test_link,
+    )
