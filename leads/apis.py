@@ -72,36 +72,41 @@ def _error(description: str, message: str, code: str) -> OpenApiResponse:
     )
 
 
-INVALID = OpenApiResponse(
-    io.ErrorOutput,
-    description="Invalid input: `fields` names each field and what is wrong with it.",
-    examples=[
-        OpenApiExample(
-            "invalid",
-            value={
-                "message": "Invalid input",
-                "code": "invalid",
-                "fields": {"email": ["Enter a valid email address."]},
-            },
-        ),
-        OpenApiExample(
-            "gdpr_not_settable",
-            value={
-                "message": io.GDPR_NOT_SETTABLE_MESSAGE,
-                "code": "gdpr_not_settable",
-                "fields": {"gdpr_lead_status": [io.GDPR_NOT_SETTABLE_MESSAGE]},
-            },
-        ),
-        OpenApiExample(
-            "unknown_field",
-            value={
-                "message": "Unknown field: colour",
-                "code": "unknown_field",
-                "fields": {"colour": ["Unknown field."]},
-            },
-        ),
-    ],
-)
+INVALID_EXAMPLES = [
+    OpenApiExample(
+        "invalid",
+        value={"message": "Invalid input", "code": "invalid", "fields": {"email": ["Enter a valid email address."]}},
+    ),
+    OpenApiExample(
+        "gdpr_not_settable",
+        value={
+            "message": io.GDPR_NOT_SETTABLE_MESSAGE,
+            "code": "gdpr_not_settable",
+            "fields": {"gdpr_lead_status": [io.GDPR_NOT_SETTABLE_MESSAGE]},
+        },
+    ),
+    OpenApiExample(
+        "unknown_field",
+        value={"message": "Unknown field: colour", "code": "unknown_field", "fields": {"colour": ["Unknown field."]}},
+    ),
+]
+
+
+def _invalid(*refusals: tuple[str, str, str]) -> OpenApiResponse:
+    """400: bad input (`fields` names each field and what is wrong), or one of these refusals
+    (code, message, field)."""
+    return OpenApiResponse(
+        io.ErrorOutput,
+        description="Invalid input or a refused change: `fields` names each field and what is wrong with it.",
+        examples=INVALID_EXAMPLES
+        + [
+            OpenApiExample(code, value={"message": message, "code": code, "fields": {field: [message]}})
+            for code, message, field in refusals
+        ],
+    )
+
+
+INVALID = _invalid()
 UNAUTHENTICATED = _error("Missing or wrong API key / password.", "Invalid API credentials", "invalid_credentials")
 NOT_ACTIVATED = _error(
     "The account's Zapier access is not (or no longer) approved.",
@@ -328,7 +333,7 @@ def refund_transaction(request: Request, account: Account, data: dict) -> Result
 
 def cancel_transaction(request: Request, account: Account, data: dict) -> Result:
     subscription = recurring_subscription_get(account=account, id=data["subscription_id"])
-    subscription = subscription_cancel(subscription=subscription)
+    subscription = subscription_cancel(subscription=subscription, require_active=True)
     return status.HTTP_200_OK, {
         "message": "Subscription cancelled",
         "subscription": io.SubscriptionOutput(subscription).data,
@@ -383,6 +388,9 @@ def _refused(description: str, *examples: tuple[str, str]) -> OpenApiResponse:
 
 
 CONFLICT_LEAD_EXISTS = _refused("A lead with this email exists in the account.", ("lead_exists", LEAD_EXISTS))
+CUSTOM_FIELD_INVALID = _invalid(
+    ("invalid_custom_field", 'custom_fields.colour: Custom field "colour" does not exist.', "custom_fields.colour")
+)
 TAG_NOT_FOUND = _not_found("tag", "VIP")
 LIST_NOT_FOUND = _not_found("list", "Newsletter")
 SEQUENCE_NOT_FOUND = _not_found("sequence", "Onboarding")
@@ -392,9 +400,9 @@ ACTIONS: dict[str, Action] = {
     action.command: action
     for action in (
         Action(create_lead, io.CreateLeadInput, io.LeadMessageOutput, "Create new lead", "Lead created",
-               created=True, on_lead=False, errors={409: CONFLICT_LEAD_EXISTS}),
+               created=True, on_lead=False, errors={409: CONFLICT_LEAD_EXISTS, 400: CUSTOM_FIELD_INVALID}),
         Action(edit_lead, io.EditLeadInput, io.LeadMessageOutput, "Edit lead", "Lead edited",
-               errors={409: CONFLICT_LEAD_EXISTS}),
+               errors={409: CONFLICT_LEAD_EXISTS, 400: CUSTOM_FIELD_INVALID}),
         Action(assign_tag, io.TagInput, io.LeadMessageOutput, "Assign tag to lead", "Tag added to lead",
                errors={404: TAG_NOT_FOUND}),
         Action(unassign_tag, io.TagInput, io.LeadMessageOutput, "Unassign tag from lead", "Tag removed from lead",
@@ -408,22 +416,23 @@ ACTIONS: dict[str, Action] = {
         Action(remove_points_from_lead, io.RemovePointsInput, io.LeadMessageOutput, "Remove points from lead",
                "Points removed from lead"),
         Action(subscribe_lead_to_sequence_at_step, io.SequenceSubscribeInput, io.LeadMessageOutput,
-               "Subscribe lead to sequence", "Lead added to sequence", errors={404: SEQUENCE_NOT_FOUND}),
+               "Subscribe lead to sequence", "Lead added to sequence", errors={404: SEQUENCE_NOT_FOUND, 400: _invalid(
+                   ("sequence_step_not_found", 'Sequence "Onboarding" has no step 9.', "step"))}),
         Action(unsubscribe_lead_from_sequence, io.SequenceInput, io.LeadMessageOutput,
                "Unsubscribe lead from sequence", "Lead removed from sequence", errors={404: SEQUENCE_NOT_FOUND}),
         Action(calendar_subscribe, io.CalendarSubscribeInput, io.LeadMessageOutput, "Subscribe lead to calendar",
-               "Lead subscribed to class", errors={404: CLASS_NOT_FOUND}),
+               "Lead subscribed to class", errors={404: CLASS_NOT_FOUND, 400: _invalid(
+                   ("starts_at_in_past", "The start time is in the past.", "starts_at"))}),
         Action(calendar_cancel, io.CalendarClassInput, io.LeadMessageOutput, "Cancel lead subscription to calendar",
                "Lead unsubscribed from class", errors={404: CLASS_NOT_FOUND}),
         Action(refund_transaction, io.RefundInput, io.RefundOutput, "Refund a transaction", "Transaction refunded",
                on_lead=False, errors={
                    404: _refused("No sale with that id in the account.",
                                  ("transaction_not_found", 'Transaction "9001" does not exist')),
-                   409: _refused("The sale cannot be refunded (again, or by that much).",
-                                 ("already_refunded", "This sale has already been refunded in full."),
+                   400: _invalid(("already_refunded", "This sale has already been refunded in full.", "transaction"),
                                  ("refund_exceeds_remaining",
-                                  "The refund amount exceeds what is left to refund (10.00)."),
-                                 ("not_a_sale", "Only a sale can be refunded.")),
+                                  "The refund amount exceeds what is left to refund (10.00).", "amount"),
+                                 ("not_a_sale", "Only a sale can be refunded.", "transaction")),
                }),
         Action(cancel_transaction, io.CancelInput, io.CancelOutput, "Cancel a subscription", "Subscription cancelled",
                on_lead=False, errors={
@@ -434,8 +443,7 @@ ACTIONS: dict[str, Action] = {
                }),
         Action(create_custom_field, io.CreateCustomFieldInput, io.CustomFieldCreatedOutput, "Create custom field",
                "Custom Field created", created=True, on_lead=False, errors={
-                   409: _refused("A custom field with this identifier exists.",
-                                 ("name_taken", 'A custom field "plan" already exists.')),
+                   400: _invalid(("name_taken", 'A custom field "plan" already exists.', "identifier")),
                }),
     )
 }  # fmt: skip

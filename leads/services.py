@@ -973,12 +973,15 @@ def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> T
 
 
 @transaction.atomic
-def subscription_cancel(*, subscription: RecurringSubscription) -> RecurringSubscription:
-    """Cancel an active recurring subscription (cancel_subscription); a cancelled one is left as it is."""
+def subscription_cancel(*, subscription: RecurringSubscription, require_active: bool = False) -> RecurringSubscription:
+    """Cancel an active recurring subscription (cancel_subscription); a cancelled one is left as it is,
+    or, with require_active (the API's cancel_transaction), refused with 409 subscription_not_active."""
     now = timezone.now()
     updated = RecurringSubscription.objects.filter(
         pk=subscription.pk, status=RecurringSubscription.Status.ACTIVE
     ).update(status=RecurringSubscription.Status.CANCELLED, cancelled_at=now)
+    if not updated and require_active:
+        raise ApplicationError("This subscription is not active.", code="subscription_not_active", status_code=409)
     subscription.refresh_from_db()
     if updated:
         sale = Transaction.objects.select_related("lead", "product", "price_point").get(pk=subscription.sale_id)

@@ -406,7 +406,9 @@ def test_remove_points_refuses_expiration_days(api, lead):
 
 
 def test_subscribe_lead_to_sequence_at_step(api, lead, sequence, events):
-    response = post(api, "subscribe_lead_to_sequence_at_step", {"email": lead.email, "sequence": "Onboarding", "step": 2})
+    response = post(
+        api, "subscribe_lead_to_sequence_at_step", {"email": lead.email, "sequence": "Onboarding", "step": 2}
+    )
     assert response.status_code == 200
     assert response.json()["message"] == "Lead added to sequence"
     assert SequenceSubscription.objects.get(lead=lead).step == 2
@@ -419,7 +421,9 @@ def test_subscribe_lead_to_sequence_defaults_to_step_1(api, lead, sequence):
 
 
 def test_subscribe_lead_to_sequence_step_it_lacks_is_refused(api, lead, sequence):
-    response = post(api, "subscribe_lead_to_sequence_at_step", {"email": lead.email, "sequence": "Onboarding", "step": 9})
+    response = post(
+        api, "subscribe_lead_to_sequence_at_step", {"email": lead.email, "sequence": "Onboarding", "step": 9}
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "sequence_step_not_found"
     assert not SequenceSubscription.objects.exists()
@@ -600,7 +604,9 @@ def test_cancel_another_accounts_subscription_is_404(api, other_account):
 
 
 def test_create_custom_field_with_options(api, account):
-    response = post(api, "create_custom_field", {"identifier": "plan", "type": "drop_down", "options": ["Free", "Paid"]})
+    response = post(
+        api, "create_custom_field", {"identifier": "plan", "type": "drop_down", "options": ["Free", "Paid"]}
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["message"] == "Custom Field created"
