@@ -53,7 +53,7 @@ def _as_id(ref: Any) -> int | None:
 def lead_get(*, account: Account, id: int | str | None = None, email: str | None = None) -> Lead:
     """The account's lead by id or by email (case-insensitive); NotFound "No lead found" otherwise,
     including for another account's lead."""
-    leads = Lead.objects.filter(account=account).select_related("account")
+    leads = Lead.objects.filter(account=account).select_related("account__owner")
     if id is not None:
         lead_id = _as_id(id)
         lead = leads.filter(pk=lead_id).first() if lead_id is not None else None
