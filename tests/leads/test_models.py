@@ -92,3 +92,17 @@ def test_custom_field_identifier_rejects_other_characters(account, identifier):
 
 def test_custom_field_identifier_accepts_letters_digits_dash_underscore(account):
     CustomField(account=account, identifier="Plan_2-b", type="input_field").full_clean()
+
+
+@pytest.mark.postgres
+def test_lookup_by_email_is_served_by_the_unique_index(account):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    LeadFactory(account=account, email="ada@example.com")
+    queryset = Lead.objects.filter(account=account).with_email("Ada@example.com")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert "lead_account_email_ci_unique" in plan
