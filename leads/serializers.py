@@ -87,6 +87,8 @@ class AssetRefField(serializers.Field):
         data = data.strip()
         if not data:
             self.fail("blank")
+        if "\x00" in data:
+            self.fail("invalid")
         if len(data) > ASSET_NAME_MAX_LENGTH:
             self.fail("max_length")
         return data
@@ -126,7 +128,9 @@ class CustomFieldValuesField(serializers.Field):
             self.fail("too_many")
         errors = {}
         for identifier, value in data.items():
-            if not _is_custom_field_value(value):
+            if "\x00" in identifier or len(identifier) > 64:
+                errors[identifier[:64]] = ["Unknown custom field."]
+            elif not _is_custom_field_value(value):
                 errors[identifier] = [self.error_messages["bad_value"]]
             elif isinstance(value, str) and len(value) > 10000:
                 errors[identifier] = [self.error_messages["too_long"]]
@@ -139,14 +143,19 @@ class CustomFieldValuesField(serializers.Field):
 
 
 def _is_custom_field_value(value: Any) -> bool:
-    if value is None or isinstance(value, str):
+    if value is None:
         return True
+    if isinstance(value, str):
+        return "\x00" not in value
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
         return True
     if isinstance(value, list):
-        return len(value) <= 100 and all(isinstance(item, int | str) and not isinstance(item, bool) for item in value)
+        return len(value) <= 100 and all(
+            isinstance(item, int) and not isinstance(item, bool) or isinstance(item, str) and "\x00" not in item
+            for item in value
+        )
     return False
 
 

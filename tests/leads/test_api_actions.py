@@ -656,3 +656,24 @@ def test_actions_are_post_only(api):
     response = api.get("/api/v1/actions/assign_tag")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_null_character_in_a_tag_name_is_400(api, lead):
+    response = post(api, "assign_tag", {"email": lead.email, "tag": "VIP\u0000"})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["tag"]
+
+
+def test_null_character_in_a_custom_field_value_is_400(api, account):
+    f.CustomFieldFactory(account=account, identifier="favourite_color")
+    response = post(api, "create_lead", {"email": "a@example.com", "custom_fields": {"favourite_color": "re\u0000d"}})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "custom_fields": ["favourite_color: Give text, an option id or a list of option ids."]
+    }
+    assert not Lead.objects.exists()
+
+
+def test_null_character_in_a_custom_field_identifier_is_400(api):
+    response = post(api, "create_lead", {"email": "a@example.com", "custom_fields": {"x\u0000": "red"}})
+    assert response.status_code == 400
