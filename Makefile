@@ -50,3 +50,7 @@ check-deploy: install
 # On PostgreSQL: DATABASE_URL=postgres://... make fuzz.
 fuzz: install
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-150} $(PY) -m pytest -q -p no:cacheprovider tests/leads/test_api_fuzz.py
+
+# The v1 API under load (gunicorn on PostgreSQL, wrk on loopback); BENCH_LEADS=100000 to iterate.
+bench-api: install
+	$(PY) bench/bench_api.py
