@@ -108,7 +108,7 @@ def prepare() -> tuple[str, str]:
 
 
 def seed_leads(account_id: int, count: int) -> None:
-    """COPY `count` leads lead<n>@seed.example into the (emptied) bench account."""
+    """COPY `count` leads lead<n>@seed.example into the bench account, after emptying every lead table."""
     from django.db import connection
     from django.utils import timezone
 
@@ -117,7 +117,8 @@ def seed_leads(account_id: int, count: int) -> None:
     started = time.perf_counter()
     print(f"seeding {count:,} leads ...", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM leads_lead WHERE account_id = %s", [account_id])
+        # The bench database holds only the bench account: empty the lead tables outright.
+        cursor.execute("TRUNCATE leads_lead CASCADE")
     now = timezone.now()
     explicit = {"account_id": account_id, "first_name": "Bench", "date_joined": now, "gdpr_status_date": now}
     columns, fixed = [], []
