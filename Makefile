@@ -51,3 +51,12 @@ check-deploy: install
 # lookup-by-email and leads-list times at 10k and 1M. BENCH_SMALL / BENCH_LARGE override the counts.
 bench-leads: install
 	$(PY) bench/bench_leads.py
+
+# Property-based fuzzing of every /api/v1 operation from the OpenAPI schema: no 500 on any input.
+# On PostgreSQL: DATABASE_URL=postgres://... make fuzz.
+fuzz: install
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-150} $(PY) -m pytest -q -p no:cacheprovider tests/leads/test_api_fuzz.py
+
+# The v1 API under load (gunicorn on PostgreSQL, wrk on loopback); BENCH_LEADS=100000 to iterate.
+bench-api: install
+	$(PY) bench/bench_api.py

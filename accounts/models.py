@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -75,3 +76,26 @@ class ApiCredential(models.Model):
 
     def __str__(self) -> str:
         return f"API key {self.api_key}"
+
+
+class IdempotencyKey(models.Model):
+    """One write request made with an `Idempotency-Key` header, and the response it got.
+
+    Kept per account for IDEMPOTENCY_KEY_TTL (24 hours): the same key with the same request
+    replays `response_status` / `response_body`; the unique constraint lets exactly one of two
+    concurrent requests with the same key reserve it. `response_status` is null while the first
+    request is still running.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_unique_per_account")]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key}"

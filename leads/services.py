@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models import Sum
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import Account
@@ -269,7 +269,7 @@ def lead_create(
     _full_clean_lead(lead)
     _save_lead_unique(lead, field="email")
     if custom_fields:
-        lead_custom_fields_set(lead=lead, values=custom_fields)
+        _custom_fields_write(lead=lead, values=custom_fields, new_lead=True)
     return lead
 
 
@@ -300,7 +300,7 @@ def lead_update(
         _full_clean_lead(lead)
         _save_lead_unique(lead, field="new_email", update_fields=changed)
     if custom_fields:
-        lead_custom_fields_set(lead=lead, values=custom_fields)
+        _custom_fields_write(lead=lead, values=custom_fields, new_lead=False)
     return lead
 
 
@@ -373,13 +373,21 @@ def _custom_field_value(field: CustomField, raw: Any) -> tuple[Any, str | None]:
 def lead_custom_fields_set(*, lead: Lead, values: dict[str, Any]) -> Lead:
     """Set custom field values by identifier: a string for text fields, an option id for drop-down and
     radio, a list of option ids for checkbox; empty ("" / None / []) clears. All or nothing."""
+    _custom_fields_write(lead=lead, values=values, new_lead=False)
+    return lead
+
+
+def _custom_fields_write(*, lead: Lead, values: dict[str, Any], new_lead: bool) -> None:
+    """A constant number of queries whatever the number of values (the API's query budget): the
+    fields, their options (only when an option field is given), one delete, one bulk insert."""
     _refuse_gdpr_fields(values)
     fields = {
         field.identifier: field
-        for field in CustomField.objects.filter(
-            account_id=lead.account_id, identifier__in=list(values)
-        ).prefetch_related("options")
+        for field in CustomField.objects.filter(account_id=lead.account_id, identifier__in=list(values))
     }
+    option_fields = [field for field in fields.values() if field.has_options]
+    if option_fields:
+        prefetch_related_objects(option_fields, "options")
     errors: dict[str, list[str]] = {}
     cleaned: list[tuple[CustomField, Any]] = []
     for identifier, raw in values.items():
@@ -395,12 +403,11 @@ def lead_custom_fields_set(*, lead: Lead, values: dict[str, Any]) -> Lead:
     if errors:
         first_key = next(iter(errors))
         raise ApplicationError(f"{first_key}: {errors[first_key][0]}", code="invalid_custom_field", fields=errors)
-    for field, value in cleaned:
-        if value is None:
-            LeadCustomFieldValue.objects.filter(lead=lead, field=field).delete()
-        else:
-            LeadCustomFieldValue.objects.update_or_create(lead=lead, field=field, defaults={"value": value})
-    return lead
+    if not new_lead:
+        LeadCustomFieldValue.objects.filter(lead=lead, field__in=[field for field, _ in cleaned]).delete()
+    LeadCustomFieldValue.objects.bulk_create(
+        [LeadCustomFieldValue(lead=lead, field=field, value=value) for field, value in cleaned if value is not None]
+    )
 
 
 @transaction.atomic
@@ -977,12 +984,15 @@ def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> T
 
 
 @transaction.atomic
-def subscription_cancel(*, subscription: RecurringSubscription) -> RecurringSubscription:
-    """Cancel an active recurring subscription (cancel_subscription); a cancelled one is left as it is."""
+def subscription_cancel(*, subscription: RecurringSubscription, require_active: bool = False) -> RecurringSubscription:
+    """Cancel an active recurring subscription (cancel_subscription); a cancelled one is left as it is,
+    or, with require_active (the API's cancel_transaction), refused with 409 subscription_not_active."""
     now = timezone.now()
     updated = RecurringSubscription.objects.filter(
         pk=subscription.pk, status=RecurringSubscription.Status.ACTIVE
     ).update(status=RecurringSubscription.Status.CANCELLED, cancelled_at=now)
+    if not updated and require_active:
+        raise ApplicationError("This subscription is not active.", code="subscription_not_active", status_code=409)
     subscription.refresh_from_db()
     if updated:
         sale = Transaction.objects.select_related("lead", "product", "price_point").get(pk=subscription.sale_id)

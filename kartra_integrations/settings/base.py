@@ -118,6 +118,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "leads-expire-points": {"task": "leads.tasks.points_expire_due_task", "schedule": 300.0},
     "leads-sequence-engine": {"task": "leads.sequence_engine.sequence_engine_run_task", "schedule": 60.0},
+    "idempotency-keys-expire": {"task": "accounts.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

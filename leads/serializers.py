@@ -1,0 +1,519 @@
+"""Input serializers of the v1 API actions (one per command) and output serializers of its reads.
+
+Input serializers only check shape: types, lengths, formats, unknown keys and GDPR keys. Rules
+about the data (does the lead, tag or custom field exist, may this sale be refunded) belong to
+leads.services and leads.selectors, which the views call.
+"""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from kartra_integrations.errors import ApplicationError
+
+from .models import (
+    GDPR_FIELD_NAMES,
+    LEAD_PROFILE_FIELDS,
+    Calendar,
+    CustomField,
+    CustomFieldType,
+    Form,
+    Lead,
+    LeadList,
+    Membership,
+    Page,
+    Product,
+    Sequence,
+    SplitTestLink,
+    Tag,
+    TrackingLink,
+    Video,
+)
+from .services import GDPR_NOT_SETTABLE_MESSAGE
+
+ASSET_NAME_MAX_LENGTH = 200
+MAX_POINTS = 1_000_000
+MAX_CUSTOM_FIELDS = 200
+
+# ---------------------------------------------------------------------------------------------
+# Input
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses GDPR keys (400 gdpr_not_settable) and keys it does not know (400 unknown_field)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            gdpr = sorted(set(data) & GDPR_FIELD_NAMES)
+            if gdpr:
+                raise ApplicationError(
+                    GDPR_NOT_SETTABLE_MESSAGE,
+                    code="gdpr_not_settable",
+                    fields={name: [GDPR_NOT_SETTABLE_MESSAGE] for name in gdpr},
+                )
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ApplicationError(
+                    f"Unknown field: {', '.join(unknown)}",
+                    code="unknown_field",
+                    fields={name: ["Unknown field."] for name in unknown},
+                )
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1, "maxLength": 200}],
+        "example": "Customer",
+    }
+)
+class AssetRefField(serializers.Field):
+    """An asset given by its id (a number) or its exact name (a string)."""
+
+    default_error_messages = {
+        "invalid": "Give the id (a number) or the exact name (text).",
+        "blank": "This field may not be blank.",
+        "max_length": f"Ensure this field has no more than {ASSET_NAME_MAX_LENGTH} characters.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, int):
+            if data < 1:
+                self.fail("invalid")
+            return data
+        data = data.strip()
+        if not data:
+            self.fail("blank")
+        if "\x00" in data:
+            self.fail("invalid")
+        if len(data) > ASSET_NAME_MAX_LENGTH:
+            self.fail("max_length")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "string", "maxLength": 10000},
+                {"type": "integer"},
+                {"type": "array", "items": {"type": "integer"}, "maxItems": 100},
+            ]
+        },
+        "example": {"favourite_color": "green", "plan": 12},
+    }
+)
+class CustomFieldValuesField(serializers.Field):
+    """{identifier: value}: text for text fields, an option id for drop-down and radio, a list of
+    option ids for checkbox; "" clears. Whether the identifier and value fit is the service's call."""
+
+    default_error_messages = {
+        "not_a_dict": 'Give an object of {{"identifier": value}}.',
+        "too_many": f"Give at most {MAX_CUSTOM_FIELDS} custom fields.",
+        "bad_value": "Give text, an option id or a list of option ids.",
+        "too_long": "Ensure this value has no more than 10000 characters.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_a_dict")
+        if len(data) > MAX_CUSTOM_FIELDS:
+            self.fail("too_many")
+        errors = {}
+        for identifier, value in data.items():
+            if "\x00" in identifier or len(identifier) > 64:
+                errors[identifier[:64]] = ["Unknown custom field."]
+            elif not _is_custom_field_value(value):
+                errors[identifier] = [self.error_messages["bad_value"]]
+            elif isinstance(value, str) and len(value) > 10000:
+                errors[identifier] = [self.error_messages["too_long"]]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def _is_custom_field_value(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, list):
+        return len(value) <= 100 and all(
+            isinstance(item, int) and not isinstance(item, bool) or isinstance(item, str) and "\x00" not in item
+            for item in value
+        )
+    return False
+
+
+class LeadRefInput(StrictInputSerializer):
+    """The lead an action is about: by `lead_id` or `email` (when both are given, `lead_id` wins)."""
+
+    lead_id = serializers.IntegerField(required=False, min_value=1, help_text="The lead's id; wins over `email`.")
+    email = serializers.EmailField(required=False, max_length=254, help_text="The lead's email address.")
+
+    def validate(self, attrs):
+        if "lead_id" not in attrs and "email" not in attrs:
+            raise serializers.ValidationError({"email": ["Give the lead's email or lead_id."]})
+        return attrs
+
+
+class LeadProfileInput(serializers.ModelSerializer):
+    """The standard lead fields, all optional, with the model's lengths and formats."""
+
+    class Meta:
+        model = Lead
+        fields = LEAD_PROFILE_FIELDS
+
+
+def _profile_fields() -> dict[str, serializers.Field]:
+    return LeadProfileInput().get_fields()
+
+
+class CreateLeadInput(StrictInputSerializer):
+    email = serializers.EmailField(max_length=254, help_text="Required; unique in the account (case-insensitive).")
+    custom_fields = CustomFieldValuesField(required=False)
+
+    def get_fields(self):
+        return {**super().get_fields(), **_profile_fields()}
+
+
+class EditLeadInput(LeadRefInput):
+    new_email = serializers.EmailField(required=False, max_length=254, help_text="Changes the lead's email.")
+    custom_fields = CustomFieldValuesField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {**fields, **_profile_fields()}
+
+
+class TagInput(LeadRefInput):
+    tag = AssetRefField(help_text="The tag's id or exact name.")
+
+
+class ListInput(LeadRefInput):
+    list = AssetRefField(help_text="The list's id or exact name.")
+
+
+class GivePointsInput(LeadRefInput):
+    points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS)
+    expiration_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=3650, help_text="0 or absent: never expire."
+    )
+
+
+class RemovePointsInput(LeadRefInput):
+    points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS)
+
+
+class SequenceSubscribeInput(LeadRefInput):
+    sequence = AssetRefField(help_text="The sequence's id or exact name.")
+    step = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10000)
+
+
+class SequenceInput(LeadRefInput):
+    sequence = AssetRefField(help_text="The sequence's id or exact name.")
+
+
+class CalendarClassInput(LeadRefInput):
+    calendar = AssetRefField(help_text="The calendar's id or exact name.")
+
+    def get_fields(self):
+        # `class` is a Python keyword, so the field is added here rather than declared.
+        fields = super().get_fields()
+        fields["class"] = AssetRefField(help_text="The class's id or exact name, within the calendar.")
+        return fields
+
+
+class CalendarSubscribeInput(CalendarClassInput):
+    starts_at = serializers.DateTimeField(help_text="ISO-8601 with a time zone; must be in the future.")
+
+
+class RefundInput(StrictInputSerializer):
+    transaction_id = serializers.IntegerField(min_value=1, help_text="The sale's transaction id.")
+    amount = serializers.DecimalField(
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        help_text="Absent: refund what is left of the sale. Below what is left: a partial refund.",
+    )
+
+
+class CancelInput(StrictInputSerializer):
+    subscription_id = serializers.IntegerField(min_value=1, help_text="The recurring subscription's id.")
+
+
+class CreateCustomFieldInput(StrictInputSerializer):
+    identifier = serializers.RegexField(
+        r"^[A-Za-z0-9_-]+\Z",
+        max_length=64,
+        error_messages={"invalid": "Use only letters, digits, '-' and '_'."},
+        help_text="Letters, digits, `-` and `_`; unique in the account.",
+    )
+    type = serializers.ChoiceField(choices=CustomFieldType.choices)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=100,
+        help_text="Option names: two or more for drop_down, radio_button and checkbox; none otherwise.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+class AssetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class SequenceStepOutput(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1 for the first step.")
+    subject = serializers.CharField()
+    delay_seconds = serializers.SerializerMethodField(help_text="Wait after the previous step (or the subscription).")
+
+    def get_delay_seconds(self, step) -> int:
+        return int(step.delay.total_seconds())
+
+
+class SequenceOutput(AssetOutput):
+    steps = SequenceStepOutput(many=True)
+
+
+class PageOutput(AssetOutput):
+    url = serializers.CharField()
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class FormOutput(AssetOutput):
+    url = serializers.SerializerMethodField(help_text="The hosted opt-in form.")
+
+    def get_url(self, form) -> str:
+        return _absolute(self.context.get("request"), f"/f/{form.public_id}")
+
+
+class TrackingLinkOutput(AssetOutput):
+    target_url = serializers.CharField()
+
+
+class NamedChildOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CalendarOutput(AssetOutput):
+    classes = NamedChildOutput(many=True)
+
+
+class MembershipOutput(AssetOutput):
+    levels = NamedChildOutput(many=True)
+
+
+class PricePointOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="The price point's number within the product (1..n).")
+    name = serializers.SerializerMethodField(help_text='A label for dropdowns: "1: 99.00 USD".')
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    recurring = serializers.BooleanField()
+
+    def get_name(self, price_point) -> str:
+        return f"{price_point.number}: {price_point.amount} {price_point.currency}"
+
+
+class ProductOutput(AssetOutput):
+    price_points = PricePointOutput(many=True)
+    url = serializers.SerializerMethodField(help_text="The hosted checkout.")
+
+    def get_url(self, product) -> str:
+        return _absolute(self.context.get("request"), f"/c/{product.public_id}")
+
+
+class CustomFieldOptionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="value")
+
+
+class CustomFieldOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="identifier", help_text="The identifier (for dropdowns).")
+    identifier = serializers.CharField()
+    type = serializers.ChoiceField(choices=CustomFieldType.choices)
+    options = CustomFieldOptionOutput(many=True, help_text="Empty for input_field and text_area.")
+    created_at = serializers.DateTimeField()
+
+
+# The read endpoints: path -> (model, output serializer, related rows to prefetch).
+ASSET_READS: dict[str, tuple[type, type[serializers.Serializer], tuple[str, ...]]] = {
+    "tags": (Tag, AssetOutput, ()),
+    "lists": (LeadList, AssetOutput, ()),
+    "sequences": (Sequence, SequenceOutput, ("steps",)),
+    "pages": (Page, PageOutput, ()),
+    "custom-fields": (CustomField, CustomFieldOutput, ("options",)),
+    "forms": (Form, FormOutput, ()),
+    "videos": (Video, AssetOutput, ()),
+    "tracking-links": (TrackingLink, TrackingLinkOutput, ()),
+    "split-test-links": (SplitTestLink, AssetOutput, ()),
+    "calendars": (Calendar, CalendarOutput, ("classes",)),
+    "memberships": (Membership, MembershipOutput, ("levels",)),
+    "products": (Product, ProductOutput, ("price_points",)),
+}
+
+
+# The lead details document (leads.selectors.lead_details), described for the schema.
+
+
+class LeadCustomFieldOptionOutput(serializers.Serializer):
+    option_id = serializers.IntegerField()
+    option_value = serializers.CharField()
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "input_field and text_area"},
+            {
+                "type": "array",
+                "description": "drop_down and radio_button (at most one), checkbox (any number)",
+                "items": {
+                    "type": "object",
+                    "properties": {"option_id": {"type": "integer"}, "option_value": {"type": "string"}},
+                },
+            },
+        ]
+    }
+)
+class CustomFieldValueOutput(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class LeadCustomFieldOutput(serializers.Serializer):
+    field_id = serializers.IntegerField()
+    field_identifier = serializers.CharField()
+    field_type = serializers.CharField(help_text="input_field, text_area, drop_down, radio_button or checkbox.")
+    field_value = CustomFieldValueOutput()
+
+
+class LeadTagOutput(serializers.Serializer):
+    tag_id = serializers.IntegerField()
+    tag_name = serializers.CharField()
+
+
+class LeadListOutput(serializers.Serializer):
+    list_id = serializers.IntegerField()
+    list_name = serializers.CharField()
+    active = serializers.BooleanField()
+
+
+class LeadSequenceOutput(serializers.Serializer):
+    sequence_id = serializers.IntegerField()
+    sequence_name = serializers.CharField()
+    step = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["active", "unsubscribed", "completed"])
+
+
+class LeadMembershipOutput(serializers.Serializer):
+    membership_id = serializers.IntegerField()
+    membership_name = serializers.CharField()
+    level_id = serializers.IntegerField()
+    level_name = serializers.CharField()
+    active = serializers.BooleanField()
+
+
+class LeadDetailsOutput(serializers.Serializer):
+    """Only for the schema: views return leads.selectors.lead_details as it is."""
+
+    def get_fields(self):
+        fields = {"id": serializers.IntegerField(), "email": serializers.EmailField()}
+        for name, field in _profile_fields().items():
+            field.read_only = True
+            fields[name] = field
+        fields.update(
+            date_joined=serializers.DateTimeField(help_text="ISO-8601 UTC."),
+            score=serializers.IntegerField(),
+            source=serializers.CharField(),
+            blacklisted=serializers.BooleanField(),
+            gdpr_lead_status=serializers.IntegerField(
+                help_text="0 off, 1 not subject, 2 accepted, 3 not accepted, 4 unknown, 5 pending. Read only."
+            ),
+            gdpr_lead_status_name=serializers.CharField(),
+            gdpr_lead_status_date=serializers.DateTimeField(allow_null=True),
+            gdpr_lead_status_ip=serializers.IPAddressField(allow_null=True),
+            custom_fields=LeadCustomFieldOutput(many=True, help_text="Every custom field of the account, empty too."),
+            tags=LeadTagOutput(many=True),
+            lists=LeadListOutput(many=True),
+            sequences=LeadSequenceOutput(many=True),
+            memberships=LeadMembershipOutput(many=True),
+        )
+        return fields
+
+
+class LeadMessageOutput(serializers.Serializer):
+    message = serializers.CharField()
+    lead = LeadDetailsOutput()
+
+
+class LeadSearchOutput(serializers.Serializer):
+    message = serializers.ChoiceField(choices=["Lead found", "No lead found"])
+    lead = LeadDetailsOutput(allow_null=True)
+
+
+class TransactionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["sale", "refund", "partial_refund"])
+    parent_id = serializers.IntegerField(allow_null=True)
+    lead_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RefundOutput(serializers.Serializer):
+    message = serializers.CharField()
+    transaction = TransactionOutput(help_text="The refund (kind refund, or partial_refund for part of the sale).")
+
+
+class SubscriptionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["active", "cancelled"])
+    sale_id = serializers.IntegerField()
+    lead_id = serializers.IntegerField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+class CancelOutput(serializers.Serializer):
+    message = serializers.CharField()
+    subscription = SubscriptionOutput()
+
+
+class CustomFieldCreatedOutput(serializers.Serializer):
+    message = serializers.CharField()
+    custom_field = CustomFieldOutput()
+
+
+class ErrorOutput(serializers.Serializer):
+    message = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
