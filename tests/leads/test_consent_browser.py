@@ -4,9 +4,6 @@ The live server sits behind a "proxy" on loopback: TRUSTED_PROXIES holds 127.0.0
 browser sends X-Forwarded-For with the visitor address we want to simulate.
 """
 
-import os
-import shutil
-
 import pytest
 
 from leads.models import GdprStatus, Lead, LeadEvent, Transaction
@@ -21,49 +18,22 @@ from tests.leads.factories import (
     TagFactory,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EU_DE = "88.198.0.1"
 US = "8.8.8.8"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"Debian chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def visitor_page(browser, live_server, settings):
+def visitor_page(browser_page, live_server, settings):
+    """Opens the browser as a visitor from `ip`, as a trusted proxy on loopback would report it."""
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
-    contexts = []
 
     def open_as(ip: str):
-        contexts.append(browser.new_context(extra_http_headers={"X-Forwarded-For": ip}))
-        return contexts[-1].new_page()
+        browser_page.set_extra_http_headers({"X-Forwarded-For": ip})
+        return browser_page
 
-    yield open_as
-    for context in contexts:  # closes keep-alive connections, so the server threads let go of the database
-        context.close()
+    return open_as
 
 
 @pytest.fixture
