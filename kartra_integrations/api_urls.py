@@ -1,6 +1,6 @@
 """Everything under /api/v1/: each app contributes its own API routes."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.apis import MeApi
@@ -9,6 +9,7 @@ public = {"authentication_classes": [], "permission_classes": [], "throttle_clas
 
 urlpatterns = [
     path("me", MeApi.as_view(), name="api-me"),
+    path("", include("zaphooks.urls_api")),
     path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularRedocView.as_view(url_name="api-schema", **public), name="api-docs"),
 ]

@@ -181,6 +181,22 @@ def event_payload_with(event, lead_document: dict) -> dict:
     }
 
 
+def filter_for_event(*, account: Account, event: str, raw: dict, resolve=None) -> dict:
+    """A filter checked against the event and resolved to asset ids; a 400 with field errors otherwise."""
+    from kartra_integrations.errors import ApplicationError
+
+    from . import filters
+
+    problems = filters.filter_problems(event, raw)
+    if problems:
+        messages = [f"{key}: {message}" for key, found in problems.items() for message in found]
+        raise ApplicationError("Invalid input", code="invalid", fields={"filter": messages})
+    try:
+        return filters.filter_resolve(event, raw, resolve or asset_resolver(account))
+    except NotFound as exc:
+        raise ApplicationError("Invalid input", code="invalid", fields={"filter": [exc.message]}) from exc
+
+
 def score_matcher() -> Callable[[dict, int], bool]:
     from leads.selectors import reaches_score_matches
 

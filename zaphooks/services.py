@@ -88,20 +88,13 @@ def subscription_create(
     *, account: Account, event: str, target_url: str, filter: dict | None = None, resolve=None
 ) -> Subscription:
     """A Zap's REST-hook subscription. `resolve(key, ref, parent_id)` maps a filter reference to an id."""
-    from .selectors import asset_resolver
+    from .selectors import filter_for_event
 
     filter = filter or {}
     if event not in filters.EVENTS:
         raise ApplicationError("Invalid input", code="invalid", fields={"event": [f"Unknown event {event!r}."]})
-    problems = filters.filter_problems(event, filter)
-    if problems:
-        raise ApplicationError("Invalid input", code="invalid", fields={"filter": problems})
+    resolved = filter_for_event(account=account, event=event, raw=filter, resolve=resolve)
     _target_check(target_url)
-    resolve = resolve or asset_resolver(account)
-    try:
-        resolved = filters.filter_resolve(event, filter, resolve)
-    except NotFound as exc:
-        raise ApplicationError("Invalid input", code="invalid", fields={"filter": [exc.message]}) from exc
     signing_secret_get_or_create(account=account)
     return Subscription.objects.create(
         account=account,
