@@ -6,4 +6,5 @@ urlpatterns = [
     path("api/v1/", include("kartra_integrations.api_urls")),
     path("", include("accounts.urls")),
     path("", include("approvals.urls")),
+    path("", include("zaphooks.urls")),
 ]

@@ -75,6 +75,13 @@ class Subscription(models.Model):
     def event(self) -> str:
         return self.events[0] if self.events else ""
 
+    @property
+    def masked_target(self) -> str:
+        """Zapier's target URLs are secrets of a kind: show the host and the last characters only."""
+        scheme, _, rest = self.target_url.partition("://")
+        host, _, path = rest.partition("/")
+        return f"{scheme}://{host}/…{path[-4:]}" if path else f"{scheme}://{host}/"
+
 
 class HookEvent(models.Model):
     """One relayed lead event: its id is the LeadEvent id (and the `webhook-id`), its body is fixed.

@@ -45,7 +45,7 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
     """The owner's Zaps and endpoints (not deleted) with delivery counts of the last week."""
     start = timezone.now() - since
     recent = Q(deliveries__created_at__gte=start)
-    return list(
+    subscriptions = list(
         Subscription.objects.filter(account=account)
         .exclude(state=SubscriptionState.DELETED)
         .annotate(
@@ -55,6 +55,10 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
         )
         .order_by("kind", "-created_at")
     )
+    for subscription in subscriptions:
+        finished = subscription.delivered + subscription.failed
+        subscription.success_rate = round(100 * subscription.delivered / finished) if finished else None
+    return subscriptions
 
 
 def subscription_get(*, account: Account, subscription_id: int) -> Subscription:
