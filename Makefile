@@ -45,3 +45,11 @@ check-deploy: install
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	ALLOWED_HOSTS=integrations.example.com DATABASE_URL=sqlite:///var/check.sqlite3 \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# Hook delivery speed (issue 5). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+bench-hooks: install
+	$(PY) bench/bench_hooks.py
+
+# Hook delivery under faults: 5xx, a SIGKILLed worker, a Redis restart (its own redis-server on :6390).
+faults: install
+	$(PY) bench/faults.py

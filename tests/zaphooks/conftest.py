@@ -82,7 +82,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     yield process
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
