@@ -60,3 +60,11 @@ fuzz: install
 # The v1 API under load (gunicorn on PostgreSQL, wrk on loopback); BENCH_LEADS=100000 to iterate.
 bench-api: install
 	$(PY) bench/bench_api.py
+
+# Hook delivery speed (issue 5). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+bench-hooks: install
+	$(PY) bench/bench_hooks.py
+
+# Hook delivery under faults: 5xx, a SIGKILLed worker, a Redis restart (its own redis-server on :6390).
+faults: install
+	$(PY) bench/faults.py

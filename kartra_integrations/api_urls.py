@@ -12,6 +12,7 @@ urlpatterns = [
     path("me", MeApi.as_view(), name="api-me"),
     path("events", PlatformEventApi.as_view(), name="api-events"),
     path("", include("leads.api_urls")),
+    path("", include("zaphooks.urls_api")),
     path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularRedocView.as_view(url_name="api-schema", **public), name="api-docs"),
 ]

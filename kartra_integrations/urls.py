@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("leads.urls")),
     path("", include("leads.consent_urls")),
+    path("", include("zaphooks.urls")),
 ]

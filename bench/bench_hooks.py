@@ -1,0 +1,217 @@
+"""make bench-hooks: hook delivery speed through the real machinery (PostgreSQL, Redis, a Celery worker).
+
+Prints deliveries per second and commit -> arrival percentiles for the three scenarios of issue 5:
+  1. a receiver that answers at once, against a bare async client loop posting the same payloads
+  2. a receiver that answers after 200 ms (target >= 500 deliveries/s)
+  3. 100 events a second, one transaction each (target p95 commit -> arrival < 50 ms)
+Needs DATABASE_URL (PostgreSQL) and REDIS_URL; everything else runs on loopback.
+"""
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    django_setup,
+    free_port,
+    percentile,
+    receiver_records,
+    receiver_reset,
+    start_receiver,
+    start_worker,
+    stop,
+)
+
+EVENTS_THROUGHPUT = int(os.environ.get("BENCH_EVENTS", 1500))
+RATE_EVENTS_PER_SECOND = 100
+RATE_SECONDS = int(os.environ.get("BENCH_RATE_SECONDS", 15))
+
+
+def make_events(leads, tag, count: int) -> None:
+    """`count` events through the leads services (assign, then unassign, the same tag)."""
+    from leads.services import lead_tag_assign, lead_tag_unassign
+
+    for i in range(count):
+        lead = leads[(i // 2) % len(leads)]
+        if i % 2 == 0:
+            lead_tag_assign(lead=lead, tag=tag)
+        else:
+            lead_tag_unassign(lead=lead, tag=tag)
+
+
+def wait_for_arrivals(port: int, path_prefix: str, expected: int, timeout: float = 300) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = [r for r in receiver_records(port) if r[1].startswith(path_prefix) and r[3] == 200]
+        if len({(r[0], r[1]) for r in records}) >= expected:
+            return records
+        time.sleep(0.25)
+    raise RuntimeError(f"only {len(records)} of {expected} deliveries arrived at {path_prefix}")
+
+
+async def bare_loop(url: str, bodies: list[str], concurrency: int, per_client: int) -> float:
+    """The machine's limit: httpx posting the bodies, nothing else (no database, no signing, no log)."""
+    import httpx
+
+    queue = list(bodies)
+    limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+    clients = [httpx.AsyncClient(limits=limits, timeout=10) for _ in range(max(1, concurrency // per_client))]
+
+    async def worker(i):
+        client = clients[i % len(clients)]
+        while queue:
+            body = queue.pop()
+            await client.post(url, content=body, headers={"content-type": "application/json"})
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    rate = len(bodies) / (time.perf_counter() - started)
+    for client in clients:
+        await client.aclose()
+    return rate
+
+
+def throughput_run(account, leads, tag, port: int, prefix: str, label: str) -> tuple[float, list]:
+    """All events in one transaction; rate = deliveries / (last arrival - commit)."""
+    from django.db import transaction
+
+    from zaphooks import services
+
+    for n in range(2):
+        services.endpoint_create(
+            account=account, target_url=f"http://127.0.0.1:{port}{prefix}{n}", events=["assign_tag", "unassign_tag"]
+        )
+    with transaction.atomic():
+        make_events(leads, tag, EVENTS_THROUGHPUT)
+        transaction.on_commit(services.events_committed)
+    committed = time.time()
+    records = wait_for_arrivals(port, prefix, EVENTS_THROUGHPUT * 2)
+    last = max(r[4] for r in records)
+    rate = EVENTS_THROUGHPUT * 2 / (last - committed)
+    latencies = [(r[4] - committed) * 1000 for r in records]
+    print(f"{label}: {EVENTS_THROUGHPUT * 2} deliveries in {last - committed:.2f} s = {rate:.0f} deliveries/s")
+    return rate, latencies
+
+
+def rate_run(account, leads, tag, port: int, *, hook: bool) -> list[float]:
+    """One event per transaction at a steady 100 a second; latency = arrival - commit, per event."""
+    from django.db import transaction
+
+    from leads.models import LeadEvent
+    from leads.services import lead_tag_assign, lead_tag_unassign
+    from zaphooks import services
+
+    prefix = f"/rate-{'hook' if hook else 'poll'}/"
+    services.endpoint_create(
+        account=account, target_url=f"http://127.0.0.1:{port}{prefix}", events=["assign_tag", "unassign_tag"]
+    )
+    commits: dict[str, float] = {}
+    total = RATE_EVENTS_PER_SECOND * RATE_SECONDS
+    started = time.monotonic()
+    for i in range(total):
+        pause = started + i / RATE_EVENTS_PER_SECOND - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        lead = leads[i % len(leads)]
+        assigning = not lead.tags_have
+        with transaction.atomic():
+            (lead_tag_assign if assigning else lead_tag_unassign)(lead=lead, tag=tag)
+            if hook:
+                transaction.on_commit(services.events_committed)
+        commits_at = time.time()
+        lead.tags_have = assigning
+        event_id = LeadEvent.objects.filter(lead=lead).order_by("-occurred_at").values_list("id", flat=True).first()
+        commits[str(event_id)] = commits_at
+    records = wait_for_arrivals(port, prefix, total)
+    first_arrival: dict[str, float] = {}
+    for webhook_id, _path, _body_id, _status, at in records:
+        first_arrival[webhook_id] = min(at, first_arrival.get(webhook_id, at))
+    return [(first_arrival[i] - commits[i]) * 1000 for i in commits]
+
+
+def main() -> None:
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        sys.exit("Set REDIS_URL (the benchmark runs a real Celery worker).")
+    django_setup(redis_url)
+    from accounts.services import account_create
+    from leads.models import Tag
+    from leads.selectors import event_payload
+    from leads.services import lead_create
+    from zaphooks.models import Subscription
+
+    account = account_create(email=f"bench-{uuid.uuid4().hex[:8]}@example.com", name="Hook bench", password=None)
+    tag = Tag.objects.create(account=account, name="Bench")
+    leads = [
+        lead_create(account=account, email=f"lead{i}@bench.example.com", first_name=f"Lead {i}") for i in range(40)
+    ]
+    for lead in leads:
+        lead.tags_have = False
+
+    fast_port, slow_port = free_port(), free_port()
+    fast = start_receiver(fast_port)
+    slow = start_receiver(slow_port, "--delay", "0.2")
+    worker = start_worker("bench", redis_url, beat=True)
+    try:
+        # The payloads the baseline posts: real delivery bodies of this account.
+        from django.db import transaction
+
+        with transaction.atomic():
+            make_events(leads, tag, 2)
+        import json
+
+        from leads.models import LeadEvent
+
+        body = json.dumps(event_payload(LeadEvent.objects.filter(account=account).first()), separators=(",", ":"))
+        bodies = [body] * (EVENTS_THROUGHPUT * 2)
+        # The best of a few shapes, so the baseline is the machine's limit and not a strawman.
+        shapes = [(8, 8), (64, 8), (128, 8)]
+        rates = [asyncio.run(bare_loop(f"http://127.0.0.1:{fast_port}/baseline", bodies, c, k)) for c, k in shapes]
+        for (c, k), rate in zip(shapes, rates, strict=True):
+            print(f"bare async client loop, {c} in flight ({k} per httpx client): {rate:.0f} requests/s")
+        baseline = max(rates)
+        print(f"payload {len(body)} bytes")
+        receiver_reset(fast_port)
+
+        rate1, lat1 = throughput_run(account, leads, tag, fast_port, "/fast/", "1. receiver answers at once")
+        Subscription.objects.filter(account=account).update(state="deleted")
+        rate2, lat2 = throughput_run(account, leads, tag, slow_port, "/slow/", "2. receiver answers after 200 ms")
+        Subscription.objects.filter(account=account).update(state="deleted")
+        receiver_reset(fast_port)
+        lat3 = rate_run(account, leads, tag, fast_port, hook=True)
+        Subscription.objects.filter(account=account).update(state="deleted")
+        lat3_poll = rate_run(account, leads, tag, fast_port, hook=False)
+        Subscription.objects.filter(account=account).update(state="deleted")
+    finally:
+        stop(worker)
+        stop(fast)
+        stop(slow)
+
+    def pcts(values):
+        return " / ".join(f"p{p} {percentile(values, p):.1f} ms" for p in (50, 95, 99))
+
+    print()
+    print("=== results ===")
+    print(f"baseline: bare async client loop {baseline:.0f} requests/s")
+    print(
+        f"1. answers at once : {rate1:.0f} deliveries/s; ratio to baseline {rate1 / baseline:.2f} (target >= 0.5: "
+        f"{rate1 / baseline / 0.5:.2f}x target); commit->arrival {pcts(lat1)}"
+    )
+    print(
+        f"2. answers in 200ms: {rate2:.0f} deliveries/s (target >= 500: {rate2 / 500:.2f}x target); "
+        f"commit->arrival {pcts(lat2)}"
+    )
+    print(
+        f"3. 100 events/s, leads on_commit hook: {pcts(lat3)} (target p95 < 50 ms: "
+        f"{50 / percentile(lat3, 95):.2f}x headroom)"
+    )
+    print(f"3b. 100 events/s, relay polling only (no hook): {pcts(lat3_poll)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Hook-test fixtures: a real HTTP receiver on loopback and a real Celery worker on real Redis."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.leads.factories import LeadFactory, TagFactory
+from tests.zaphooks.receiver import Receiver
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks, SKIP LOCKED)")
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` (thread pool, embedded beat) against the test database and REDIS_URL."""
+    redis_url = os.environ.get("REDIS_URL")
+    with django_db_blocker.unblock():
+        vendor = connection.vendor
+    if not redis_url or vendor != "postgresql":
+        pytest.skip("live hook tests need REDIS_URL and PostgreSQL")
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()  # this suite's own Redis database: no stale locks or tasks
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kartra_integrations.settings.test",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis_url,
+        "HOOKS_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "kartra_integrations",
+            "worker",
+            "--pool=threads",
+            "--concurrency=4",
+            "--beat",
+            "--schedule",
+            str(ROOT / "var" / "test-celerybeat-schedule"),
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while "ready." not in (ROOT / "var" / "test-celery-worker.log").read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not start; see var/test-celery-worker.log")
+        time.sleep(0.2)
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture
+def live(celery_worker_process, transactional_db):
+    """Use in tests that go through the worker: rows are committed, so the worker sees them."""
+    return celery_worker_process
+
+
+@pytest.fixture
+def lead(account):
+    return LeadFactory(account=account)
+
+
+@pytest.fixture
+def tag(account):
+    return TagFactory(account=account, name="VIP")

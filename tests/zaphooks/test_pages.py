@@ -1,0 +1,127 @@
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from zaphooks.models import Delivery, DeliveryState, SigningSecret, Subscription, SubscriptionKind, SubscriptionState
+
+from .factories import DeliveryFactory, SubscriptionFactory
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+def test_owner_sees_their_zaps_with_masked_target_and_success_rate(owner_client, account, other_account):
+    mine = SubscriptionFactory(account=account, target_url="https://hooks.zapier.com/hooks/standard/123/abcdef")
+    DeliveryFactory(subscription=mine, state=DeliveryState.SUCCEEDED)
+    DeliveryFactory(subscription=mine, state=DeliveryState.FAILED)
+    SubscriptionFactory(account=other_account, target_url="https://theirs.example.com/secret-path")
+    page = owner_client.get(reverse("zaphooks:hooks")).content.decode()
+    assert "https://hooks.zapier.com/…cdef" in page
+    assert "abcdef" not in page.replace("…cdef", "")
+    assert "50%" in page
+    assert "theirs.example.com" not in page
+
+
+def test_settings_page_shows_the_signing_secret_and_rotation_adds_one(owner_client, account):
+    page = owner_client.get(reverse("zaphooks:hooks")).content.decode()
+    secret = SigningSecret.objects.get(account=account).secret
+    assert secret in page
+    owner_client.post(reverse("zaphooks:secret_rotate"))
+    page = owner_client.get(reverse("zaphooks:hooks")).content.decode()
+    assert secret in page and "Previous" in page
+    assert SigningSecret.objects.filter(account=account).count() == 2
+
+
+def test_owner_adds_an_endpoint_with_ticked_events(owner_client, account):
+    response = owner_client.post(
+        reverse("zaphooks:hooks"), {"target_url": "https://example.com/in", "events": ["assign_tag", "buy_product"]}
+    )
+    assert response.status_code == 302
+    endpoint = Subscription.objects.get(account=account, kind=SubscriptionKind.ENDPOINT)
+    assert endpoint.events == ["assign_tag", "buy_product"]
+
+
+@override_settings(HOOKS_ALLOW_PRIVATE_TARGETS=False)
+def test_endpoint_with_a_private_target_shows_a_form_error(owner_client, account):
+    response = owner_client.post(
+        reverse("zaphooks:hooks"), {"target_url": "https://10.0.0.1/in", "events": ["assign_tag"]}
+    )
+    assert response.status_code == 200
+    assert "public internet addresses" in response.content.decode()
+    assert not Subscription.objects.filter(account=account).exists()
+
+
+def test_delivery_log_shows_every_attempt(owner_client, account):
+    from django.utils import timezone
+
+    delivery = DeliveryFactory(subscription=SubscriptionFactory(account=account), state=DeliveryState.PENDING)
+    delivery.attempt_log.create(
+        attempted_at=timezone.now(),
+        status_code=503,
+        duration_ms=42,
+        response_start="upstream down",
+        next_attempt_at=timezone.now(),
+    )
+    page = owner_client.get(reverse("zaphooks:log", args=[delivery.subscription_id])).content.decode()
+    assert "503" in page and "42 ms" in page and "upstream down" in page and "next" in page
+
+
+def test_replay_one_delivery_from_the_log(owner_client, account):
+    delivery = DeliveryFactory(subscription=SubscriptionFactory(account=account), state=DeliveryState.FAILED)
+    owner_client.post(reverse("zaphooks:replay", args=[delivery.subscription_id]), {"delivery_id": delivery.pk})
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PENDING
+
+
+def test_replay_range_form_rejects_an_inverted_range(owner_client, account):
+    subscription = SubscriptionFactory(account=account)
+    response = owner_client.post(
+        reverse("zaphooks:replay", args=[subscription.pk]), {"since": "2026-01-02T00:00", "until": "2026-01-01T00:00"}
+    )
+    assert response.status_code == 400 and "start must come before" in response.content.decode()
+
+
+def test_reenable_a_disabled_subscription(owner_client, account):
+    subscription = SubscriptionFactory(account=account, state=SubscriptionState.DISABLED)
+    owner_client.post(reverse("zaphooks:state", args=[subscription.pk]), {"action": "enable"})
+    subscription.refresh_from_db()
+    assert subscription.state == SubscriptionState.ACTIVE
+
+
+def test_another_owners_log_and_actions_are_404(owner_client, other_account):
+    theirs = DeliveryFactory(subscription=SubscriptionFactory(account=other_account), state=DeliveryState.FAILED)
+    assert owner_client.get(reverse("zaphooks:log", args=[theirs.subscription_id])).status_code == 404
+    assert (
+        owner_client.post(
+            reverse("zaphooks:replay", args=[theirs.subscription_id]), {"delivery_id": theirs.pk}
+        ).status_code
+        == 404
+    )
+    assert (
+        owner_client.post(reverse("zaphooks:state", args=[theirs.subscription_id]), {"action": "disable"}).status_code
+        == 404
+    )
+    assert Delivery.objects.get(pk=theirs.pk).state == DeliveryState.FAILED
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    assert client.get(reverse("zaphooks:hooks")).status_code == 302
+    assert client.get(reverse("zaphooks:health")).status_code == 302
+
+
+def test_health_page_is_for_moderators_only(client, moderator, support_agent, owner, account):
+    DeliveryFactory(subscription=SubscriptionFactory(account=account), state=DeliveryState.FAILED)
+    client.force_login(moderator)
+    page = client.get(reverse("zaphooks:health"))
+    assert page.status_code == 200 and account.name in page.content.decode()
+    for user in (support_agent, owner):
+        client.force_login(user)
+        assert client.get(reverse("zaphooks:health")).status_code == 403
+
+
+def test_staff_without_an_account_cannot_open_owner_pages(client, moderator):
+    client.force_login(moderator)
+    assert client.get(reverse("zaphooks:hooks")).status_code == 403

@@ -1,0 +1,304 @@
+"""The dispatcher: one asyncio loop that relays events, claims due deliveries and sends them.
+
+Why not one Celery task per delivery: a prefork pool of blocking requests manages a handful of
+deliveries a second against a slow receiver. Here one process keeps hundreds of requests in flight
+(httpx.AsyncClient), caps them per subscription so a slow endpoint holds back nobody else, and
+writes claims and results in bulk from a single database thread (Django's ORM is synchronous).
+
+It runs as the Celery task `hooks_dispatch` (one at a time per Redis, by a lock), started by a
+wake-up after commit or by the sweeper, and exits after a quiet spell. All state that matters is in
+the database: a killed dispatcher loses nothing, its claims expire and are sent again.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import httpx
+from celery.signals import worker_shutting_down
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from . import selectors, services, signing, targets, wake
+
+logger = logging.getLogger(__name__)
+# httpx logs every request at INFO: hundreds a second here. The attempt log is the record.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+CONNECT_TIMEOUT = 3.0
+TOTAL_TIMEOUT = 10.0
+RESPONSE_START_BYTES = 500
+CLIENT_CONNECTIONS = 8
+SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
+RELAY_MARGIN = timedelta(seconds=2)  # events commit a little after their occurred_at
+
+
+# Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
+# flight and records it, so a deploy or a test teardown does not wait for the idle timeout.
+SHUTTING_DOWN = threading.Event()
+
+
+@worker_shutting_down.connect
+def _stop_dispatching(**kwargs) -> None:
+    SHUTTING_DOWN.set()
+
+
+def _close_db() -> None:
+    connection.close()
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    relayed: int = 0
+    claims: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        max_in_flight: int | None = None,
+        per_target: int | None = None,
+        idle_seconds: float | None = None,
+        max_seconds: float | None = None,
+    ):
+        self.max_in_flight = max_in_flight or _setting("HOOKS_MAX_IN_FLIGHT", 512)
+        self.per_target = per_target or _setting("HOOKS_MAX_IN_FLIGHT_PER_TARGET", 256)
+        self.idle_seconds = idle_seconds if idle_seconds is not None else _setting("HOOKS_DISPATCH_IDLE_SECONDS", 20.0)
+        self.max_seconds = max_seconds or _setting("HOOKS_DISPATCH_MAX_SECONDS", 600.0)
+        self.relay_poll = _setting("HOOKS_RELAY_POLL_SECONDS", 0.1)
+        self.has_redis = wake.redis_client() is not None
+        self.claim_poll = 0.5 if self.has_redis else 0.05
+        self.stats = Stats()
+
+    # --- entry point (synchronous, from the Celery task) -------------------------------------
+
+    def run(self) -> Stats:
+        lock = wake.DispatcherLock()
+        if not lock.acquire():
+            return self.stats
+        try:
+            asyncio.run(self._main(lock))
+        finally:
+            lock.release()
+        if SHUTTING_DOWN.is_set():
+            return self.stats
+        # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
+        # anything committed before is found by this last look.
+        close_old_connections()
+        if services.events_relay(wake=False)[0] or selectors.due_deliveries_exist():
+            wake.dispatcher_wake()
+        return self.stats
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def _main(self, lock: wake.DispatcherLock) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hooks-db")
+        # Many small clients rather than one big one: httpcore's pool scans every connection on every
+        # request, so one pool of hundreds of connections manages fewer requests a second than eight.
+        limits = httpx.Limits(max_connections=CLIENT_CONNECTIONS, max_keepalive_connections=CLIENT_CONNECTIONS)
+        self.clients = [
+            httpx.AsyncClient(
+                transport=targets.guarded_transport(limits=limits),
+                timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+                follow_redirects=False,
+            )
+            for _ in range(-(-self.max_in_flight // CLIENT_CONNECTIONS))
+        ]
+        self.client_load = [0] * len(self.clients)
+        self.secrets: dict[int, tuple[float, list[str]]] = {}
+        self.woken = asyncio.Event()
+        listener = asyncio.create_task(self._listen()) if self.has_redis else None
+        try:
+            await self._loop(lock)
+        finally:
+            if listener:
+                listener.cancel()
+            for client in self.clients:
+                await client.aclose()
+            await self._db(_close_db)
+            self.executor.shutdown(wait=True)
+
+    async def _db(self, fn, /, **kwargs):
+        return await self.loop.run_in_executor(self.executor, partial(fn, **kwargs))
+
+    async def _listen(self) -> None:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
+        try:
+            while True:
+                try:
+                    if await client.blpop([wake.WAKE_KEY], timeout=1):
+                        self.woken.set()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # Redis away: the loop's own polling carries on
+                    await asyncio.sleep(0.5)
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def _loop(self, lock: wake.DispatcherLock) -> None:
+        in_flight: dict[asyncio.Task, services.Job] = {}
+        per_sub: dict[int, int] = {}
+        results: list[services.Result] = []
+        relay_since = timezone.now() - services.RELAY_LOOKBACK_FAST
+        last_relay = last_claim = last_renew = last_sweep = 0.0
+        last_activity = first_result_at = time.monotonic()
+        want_claim = want_relay = True
+        wake_task = asyncio.create_task(self.woken.wait())
+        while not SHUTTING_DOWN.is_set():
+            now = time.monotonic()
+            if now - last_renew > 1.0:
+                last_renew = now
+                if not await self.loop.run_in_executor(None, self._renew, lock):
+                    logger.warning("hook dispatcher lost its lock; stopping")
+                    break
+            if now - last_sweep > 5.0:
+                last_sweep = now
+                await self._db(services.deliveries_release_expired)
+            if want_relay or now - last_relay > self.relay_poll:
+                last_relay, want_relay = now, False
+                relayed, newest = await self._db(services.events_relay, since=relay_since, wake=False)
+                if newest is not None:
+                    relay_since = max(relay_since, newest - RELAY_MARGIN)
+                if relayed:
+                    self.stats.relayed += relayed
+                    want_claim = True
+            room = self.max_in_flight - len(in_flight)
+            if room > 0 and (want_claim or now - last_claim > self.claim_poll):
+                last_claim = now
+                limit = min(room, 500)
+                jobs = await self._db(
+                    services.deliveries_claim,
+                    limit=limit,
+                    room={sub: self.per_target - n for sub, n in per_sub.items()},
+                    default_room=self.per_target,
+                )
+                self.stats.claims += 1
+                want_claim = len(jobs) == limit
+                if jobs:
+                    last_activity = time.monotonic()
+                    await self._secrets_for({job.account_id for job in jobs})
+                for job in jobs:
+                    per_sub[job.subscription_id] = per_sub.get(job.subscription_id, 0) + 1
+                    in_flight[asyncio.create_task(self._send(job))] = job
+            if results and (len(results) >= 200 or not in_flight or time.monotonic() - first_result_at > 0.02):
+                batch, results = results, []
+                await self._db(services.deliveries_record, results=batch)
+                self.stats.sent += len(batch)
+                want_claim = True
+                last_activity = time.monotonic()
+                continue
+            if not in_flight and not want_claim and not want_relay:
+                idle = time.monotonic() - last_activity
+                if time.monotonic() - self.stats.started > self.max_seconds:
+                    break
+                if idle > self.idle_seconds and not await self._db(self._retry_soon):
+                    break
+            timeout = 0.02 if results else min(self.relay_poll, self.claim_poll)
+            done, _ = await asyncio.wait({*in_flight, wake_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is wake_task:
+                    self.woken.clear()
+                    wake_task = asyncio.create_task(self.woken.wait())
+                    want_relay = want_claim = True
+                    continue
+                job = in_flight.pop(task)
+                per_sub[job.subscription_id] -= 1
+                if not per_sub[job.subscription_id]:
+                    del per_sub[job.subscription_id]
+                if not results:
+                    first_result_at = time.monotonic()
+                results.append(task.result())
+        wake_task.cancel()
+        # Leaving with requests in flight (lock lost or time up): finish and record them.
+        if in_flight:
+            finished = await asyncio.gather(*in_flight)
+            results.extend(finished)
+        if results:
+            await self._db(services.deliveries_record, results=results)
+
+    def _renew(self, lock: wake.DispatcherLock) -> bool:
+        try:
+            return lock.renew()
+        except Exception:  # Redis away: keep going, the work is in the database
+            logger.warning("could not renew the dispatcher lock", exc_info=True)
+            return True
+
+    @staticmethod
+    def _retry_soon() -> bool:
+        """Stay up for retries due within a minute rather than wait for the sweeper."""
+        due = selectors.next_due_at()
+        return due is not None and due <= timezone.now() + timedelta(seconds=60)
+
+    async def _secrets_for(self, account_ids: set[int]) -> None:
+        now = time.monotonic()
+        stale = {a for a in account_ids if a not in self.secrets or now - self.secrets[a][0] > SECRETS_MAX_AGE}
+        if stale:
+            found = await self._db(services.signing_secrets_ensure, account_ids=stale)
+            for account_id, secrets_ in found.items():
+                self.secrets[account_id] = (now, secrets_)
+
+    async def _send(self, job: services.Job) -> services.Result:
+        secrets_ = self.secrets[job.account_id][1]
+        timestamp = int(time.time())
+        headers = signing.delivery_headers(
+            secrets_=secrets_, msg_id=str(job.event_id), timestamp=timestamp, body=job.body
+        )
+        attempted_at = datetime.now(UTC)
+        started = time.perf_counter()
+        status_code = None
+        response_start = error = ""
+        retry_after = None
+        slot = min(range(len(self.clients)), key=self.client_load.__getitem__)
+        self.client_load[slot] += 1
+        try:
+            async with asyncio.timeout(TOTAL_TIMEOUT):
+                async with self.clients[slot].stream(
+                    "POST", job.target_url, content=job.body, headers=headers
+                ) as response:
+                    status_code = response.status_code
+                    retry_after = response.headers.get("retry-after")
+                    chunks = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        chunks += chunk
+                        if len(chunks) >= RESPONSE_START_BYTES:
+                            break
+                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace")
+        except TimeoutError:
+            status_code, error = None, f"timed out after {TOTAL_TIMEOUT:g} s"
+        except httpx.TimeoutException as exc:
+            status_code, error = None, f"timed out ({type(exc).__name__})"
+        except httpx.HTTPError as exc:
+            status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+        except Exception as exc:  # never let one delivery take the loop down; it is retried
+            logger.exception("unexpected error delivering %s", job.delivery_id)
+            status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            self.client_load[slot] -= 1
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        return services.Result(
+            job=job,
+            attempted_at=attempted_at,
+            status_code=status_code,
+            duration_ms=duration_ms,
+            response_start=response_start,
+            error=error,
+            retry_after=retry_after,
+        )

@@ -1,0 +1,151 @@
+"""Which filter keys fit which event, and whether an event's details match a resolved filter.
+
+A filter names the asset an event is about, by id or exact name; it is resolved to ids once, at
+subscribe time (`filter_resolve`), so matching an event is a dictionary walk with no queries.
+"""
+
+from collections.abc import Callable
+
+EVENTS = (
+    "assign_tag",
+    "unassign_tag",
+    "list_subscription",
+    "list_unsubscription",
+    "filled_form",
+    "sequence_subscription",
+    "sequence_unsubscription",
+    "sequence_completion",
+    "tracking_link_click",
+    "video_play",
+    "video_complete",
+    "reaches_score",
+    "affiliate_signup",
+    "jv_signup",
+    "membership_granted",
+    "membership_revoked",
+    "buy_product",
+    "refund_product",
+    "cancel_subscription",
+    "calendar_subscribe",
+    "calendar_complete",
+    "calendar_cancel",
+    "kartra_page_visit",
+    "external_page_visit",
+    "click_page_split_test_link",
+    "partial_refund_product",
+)
+
+_TRANSACTIONS = ("buy_product", "refund_product", "partial_refund_product", "cancel_subscription")
+
+# filter key -> the events it fits
+KEY_EVENTS: dict[str, tuple[str, ...]] = {
+    "tag": ("assign_tag", "unassign_tag"),
+    "list": ("list_subscription", "list_unsubscription"),
+    "form": ("filled_form",),
+    "sequence": ("sequence_subscription", "sequence_unsubscription", "sequence_completion"),
+    "tracking_link": ("tracking_link_click",),
+    "video": ("video_play", "video_complete"),
+    "page": ("kartra_page_visit",),
+    "split_test_link": ("click_page_split_test_link",),
+    "calendar": ("calendar_subscribe", "calendar_complete", "calendar_cancel"),
+    "class": ("calendar_subscribe", "calendar_complete", "calendar_cancel"),
+    "membership": ("membership_granted", "membership_revoked"),
+    "level": ("membership_granted", "membership_revoked"),
+    "product": (*_TRANSACTIONS, "affiliate_signup", "jv_signup"),
+    "price_point": _TRANSACTIONS,
+    "score": ("reaches_score",),
+}
+
+# A child key needs its parent: a class is looked up within a calendar, and so on.
+PARENT_KEY = {"class": "calendar", "level": "membership", "price_point": "product"}
+
+# The names under which an asset's id appears inside action_details (searched at any depth).
+DETAIL_ID_KEYS: dict[str, tuple[str, ...]] = {
+    "tag": ("tag_id",),
+    "list": ("list_id",),
+    "form": ("form_id",),
+    "sequence": ("sequence_id",),
+    "tracking_link": ("tracking_link_id",),
+    "video": ("video_id",),
+    "page": ("kartra_page_id", "page_id"),
+    "split_test_link": ("page_split_test_link_id", "split_test_link_id"),
+    "calendar": ("calendar_id",),
+    "class": ("class_id",),
+    "membership": ("membership_id",),
+    "level": ("level_id",),
+    "product": ("product_id",),
+    "price_point": ("product_price_point",),
+}
+
+
+def keys_for_event(event: str) -> list[str]:
+    return [key for key, events in KEY_EVENTS.items() if event in events]
+
+
+def filter_problems(event: str, raw: dict) -> dict[str, list[str]]:
+    """Field errors for the shape of a filter (not whether its assets exist)."""
+    problems: dict[str, list[str]] = {}
+    if not isinstance(raw, dict):
+        return {"filter": ["The filter must be an object."]}
+    fitting = keys_for_event(event)
+    for key, value in raw.items():
+        if key not in fitting:
+            allowed = ", ".join(fitting) or "none"
+            problems[key] = [f"This filter does not fit the event {event} (it takes: {allowed})."]
+        elif key == "score":
+            if not _positive_integer(value):
+                problems[key] = ["The score must be a positive integer."]
+        elif isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+            problems[key] = ["Give the id or the exact name."]
+        elif key in PARENT_KEY and PARENT_KEY[key] not in raw:
+            problems[key] = [f"Give the {PARENT_KEY[key]} too."]
+    if event == "reaches_score" and "score" not in raw:
+        problems["score"] = ["The reaches_score event needs a score (a positive integer)."]
+    return problems
+
+
+def _positive_integer(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return False
+    return str(value).strip().isdigit() and int(value) >= 1
+
+
+Resolver = Callable[[str, str, int | None], int]
+
+
+def filter_resolve(event: str, raw: dict, resolve: Resolver) -> dict:
+    """Asset ids for a valid filter. `resolve(key, ref, parent_id)` returns an id or raises NotFound."""
+    resolved: dict = {}
+    for key in sorted(raw, key=lambda k: k in PARENT_KEY):  # parents first
+        if key == "score":
+            resolved["score"] = int(raw["score"])
+        else:
+            parent = PARENT_KEY.get(key)
+            resolved[key] = resolve(key, str(raw[key]).strip(), resolved.get(parent) if parent else None)
+    return resolved
+
+
+def _ids_in(details, names: tuple[str, ...]) -> set[str]:
+    found: set[str] = set()
+    stack = [details]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for name, value in node.items():
+                if name in names and not isinstance(value, dict | list):
+                    found.add(str(value))
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def filter_matches(resolved: dict, details: dict, *, score_matches: Callable[[dict, int], bool] | None = None) -> bool:
+    for key, wanted in resolved.items():
+        if key == "score":
+            if score_matches is None or not score_matches(details, wanted):
+                return False
+        elif str(wanted) not in _ids_in(details, DETAIL_ID_KEYS[key]):
+            return False
+    return True

@@ -1,0 +1,243 @@
+"""Reads of the hooks app: what to relay, what to show, signing secrets, samples."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import Account
+from kartra_integrations.errors import NotFound
+
+from .models import Delivery, DeliveryState, HookEvent, SigningSecret, Subscription, SubscriptionKind, SubscriptionState
+
+
+def signing_secrets_for_accounts(account_ids: set[int], *, now: datetime | None = None) -> dict[int, list[str]]:
+    """The secrets that sign now for each account, newest first (two during a rotation window)."""
+    now = now or timezone.now()
+    found: dict[int, list[str]] = {}
+    for account_id, secret in (
+        SigningSecret.objects.filter(account_id__in=account_ids)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("-created_at")
+        .values_list("account_id", "secret")
+    ):
+        found.setdefault(account_id, []).append(secret)
+    return found
+
+
+def signing_secrets_current(*, account: Account) -> list[SigningSecret]:
+    now = timezone.now()
+    return list(
+        account.signing_secrets.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by("-created_at")
+    )
+
+
+def subscription_list(*, account: Account, kind: str | None = SubscriptionKind.ZAPIER) -> list[Subscription]:
+    """Active subscriptions (what GET /hooks lists)."""
+    subscriptions = Subscription.objects.filter(account=account, state=SubscriptionState.ACTIVE)
+    if kind:
+        subscriptions = subscriptions.filter(kind=kind)
+    return list(subscriptions.order_by("-created_at", "-id"))
+
+
+def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(days=7)) -> list[Subscription]:
+    """The owner's Zaps and endpoints (not deleted) with delivery counts of the last week."""
+    start = timezone.now() - since
+    recent = Q(deliveries__created_at__gte=start)
+    subscriptions = list(
+        Subscription.objects.filter(account=account)
+        .exclude(state=SubscriptionState.DELETED)
+        .annotate(
+            delivered=Count("deliveries", filter=recent & Q(deliveries__state=DeliveryState.SUCCEEDED)),
+            failed=Count("deliveries", filter=recent & Q(deliveries__state=DeliveryState.FAILED)),
+            waiting=Count("deliveries", filter=recent & Q(deliveries__state__in=["pending", "sending"])),
+        )
+        .order_by("kind", "-created_at")
+    )
+    for subscription in subscriptions:
+        finished = subscription.delivered + subscription.failed
+        subscription.success_rate = round(100 * subscription.delivered / finished) if finished else None
+    return subscriptions
+
+
+def subscription_get(*, account: Account, subscription_id: int) -> Subscription:
+    subscription = (
+        Subscription.objects.filter(account=account, pk=subscription_id)
+        .exclude(state=SubscriptionState.DELETED)
+        .first()
+    )
+    if subscription is None:
+        raise NotFound("No such subscription")
+    return subscription
+
+
+def delivery_log(*, subscription: Subscription, limit: int = 100) -> list[Delivery]:
+    return list(
+        Delivery.objects.filter(subscription=subscription)
+        .select_related("event")
+        .prefetch_related("attempt_log")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def delivery_health(*, since: timedelta = timedelta(days=1)) -> list[dict]:
+    """For moderators: per account, deliveries of the last day by state, and its subscriptions by state."""
+    start = timezone.now() - since
+    rows = (
+        Delivery.objects.filter(created_at__gte=start)
+        .values("subscription__account_id", "subscription__account__name")
+        .annotate(
+            succeeded=Count("id", filter=Q(state=DeliveryState.SUCCEEDED)),
+            failed=Count("id", filter=Q(state=DeliveryState.FAILED)),
+            waiting=Count("id", filter=Q(state__in=[DeliveryState.PENDING, DeliveryState.SENDING])),
+            total=Count("id"),
+        )
+        .order_by("-failed", "-total")
+    )
+    disabled = dict(
+        Subscription.objects.filter(state=SubscriptionState.DISABLED)
+        .values_list("account_id")
+        .annotate(n=Count("id"))
+        .values_list("account_id", "n")
+    )
+    return [
+        {
+            "account_id": row["subscription__account_id"],
+            "account_name": row["subscription__account__name"],
+            "succeeded": row["succeeded"],
+            "failed": row["failed"],
+            "waiting": row["waiting"],
+            "total": row["total"],
+            "success_rate": round(100 * row["succeeded"] / row["total"]) if row["total"] else None,
+            "disabled_subscriptions": disabled.get(row["subscription__account_id"], 0),
+        }
+        for row in rows
+    ]
+
+
+def due_deliveries_exist(*, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now).exists()
+
+
+def next_due_at() -> datetime | None:
+    row = (
+        Delivery.objects.filter(state=DeliveryState.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return row
+
+
+# --- leads: the outbox, filters and samples ---------------------------------------------------
+
+
+def lead_events_unrelayed(*, limit: int, since: datetime) -> list:
+    """LeadEvents since `since` of accounts that have active subscriptions to their action, not relayed yet.
+
+    Only (account, action) pairs someone listens to are read: that is the leads index
+    (account, action, occurred_at), so the relay stays cheap whatever the size of the outbox.
+    """
+    from leads.models import LeadEvent
+    from leads.selectors import lead_details
+
+    from .services import EventIn
+
+    wanted: dict[int, set[str]] = {}
+    for account_id, events in Subscription.objects.filter(state=SubscriptionState.ACTIVE).values_list(
+        "account_id", "events"
+    ):
+        wanted.setdefault(account_id, set()).update(events)
+    if not wanted:
+        return []
+    scope = Q()
+    for account_id, actions in wanted.items():
+        scope |= Q(account_id=account_id, action__in=sorted(actions))
+    events = list(
+        LeadEvent.objects.filter(scope, occurred_at__gte=since)
+        .filter(~Exists(HookEvent.objects.filter(pk=OuterRef("pk"))))
+        .select_related("lead")
+        .order_by("occurred_at")[:limit]
+    )
+    details_by_lead: dict[int, dict] = {}
+    found = []
+    for event in events:
+        # A burst often touches one lead many times: read its details once per batch.
+        if event.lead_id not in details_by_lead:
+            details_by_lead[event.lead_id] = lead_details(event.lead)
+        payload = event_payload_with(event, details_by_lead[event.lead_id])
+        found.append(EventIn(str(event.id), event.account_id, event.action, event.occurred_at, payload))
+    return found
+
+
+def event_payload_with(event, lead_document: dict) -> dict:
+    """leads.selectors.event_payload's shape, with the lead document already read."""
+    from leads.models import iso_utc
+
+    return {
+        "id": str(event.id),
+        "action": event.action,
+        "occurred_at": iso_utc(event.occurred_at),
+        "lead": lead_document,
+        "action_details": event.details,
+    }
+
+
+def filter_for_event(*, account: Account, event: str, raw: dict, resolve=None) -> dict:
+    """A filter checked against the event and resolved to asset ids; a 400 with field errors otherwise."""
+    from kartra_integrations.errors import ApplicationError
+
+    from . import filters
+
+    problems = filters.filter_problems(event, raw)
+    if problems:
+        messages = [f"{key}: {message}" for key, found in problems.items() for message in found]
+        raise ApplicationError("Invalid input", code="invalid", fields={"filter": messages})
+    try:
+        return filters.filter_resolve(event, raw, resolve or asset_resolver(account))
+    except NotFound as exc:
+        raise ApplicationError("Invalid input", code="invalid", fields={"filter": [exc.message]}) from exc
+
+
+def score_matcher() -> Callable[[dict, int], bool]:
+    from leads.selectors import reaches_score_matches
+
+    return reaches_score_matches
+
+
+def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
+    """resolve(key, ref, parent_id) -> the id matched in action_details; NotFound for an unknown asset."""
+    from leads import models as leads_models
+    from leads import selectors as leads_selectors
+
+    top = {
+        "tag": leads_models.Tag,
+        "list": leads_models.LeadList,
+        "form": leads_models.Form,
+        "sequence": leads_models.Sequence,
+        "tracking_link": leads_models.TrackingLink,
+        "video": leads_models.Video,
+        "page": leads_models.Page,
+        "split_test_link": leads_models.SplitTestLink,
+        "calendar": leads_models.Calendar,
+        "membership": leads_models.Membership,
+        "product": leads_models.Product,
+    }
+
+    def resolve(key: str, ref: str, parent_id: int | None) -> int:
+        if key in top:
+            return leads_selectors.asset_resolve(account=account, model=top[key], ref=ref).pk
+        if key == "class":
+            calendar = leads_models.Calendar.objects.get(account=account, pk=parent_id)
+            return leads_selectors.calendar_class_resolve(calendar=calendar, ref=ref).pk
+        if key == "level":
+            membership = leads_models.Membership.objects.get(account=account, pk=parent_id)
+            return leads_selectors.membership_level_resolve(membership=membership, ref=ref).pk
+        if key == "price_point":
+            product = leads_models.Product.objects.get(account=account, pk=parent_id)
+            return leads_selectors.price_point_resolve(product=product, number=ref).number
+        raise NotFound(f"Unknown filter {key}")
+
+    return resolve

@@ -1,0 +1,524 @@
+"""Every write of the hooks app: subscriptions, secrets, the relay, claims, results, replay."""
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Account
+from kartra_integrations.errors import ApplicationError, NotFound
+
+from . import filters, policy, signing, targets
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    HookEvent,
+    SigningSecret,
+    Subscription,
+    SubscriptionKind,
+    SubscriptionState,
+)
+from .wake import dispatcher_wake as wake_dispatcher
+
+logger = logging.getLogger(__name__)
+
+ROTATION_WINDOW = timedelta(hours=24)
+LEASE = timedelta(seconds=30)
+# How far back the relay looks for LeadEvents it has not relayed yet (fast path / sweeper).
+RELAY_LOOKBACK_FAST = timedelta(minutes=10)
+RELAY_LOOKBACK_SWEEP = timedelta(days=2)
+
+
+# --- signing secrets -------------------------------------------------------------------------
+
+
+def signing_secret_get_or_create(*, account: Account) -> str:
+    """The account's current signing secret (created on first use). `create_account` prints it."""
+    current = account.signing_secrets.filter(expires_at__isnull=True).order_by("-created_at").first()
+    if current is not None:
+        return current.secret
+    with transaction.atomic():
+        Account.objects.select_for_update().filter(pk=account.pk).first()
+        current = account.signing_secrets.filter(expires_at__isnull=True).order_by("-created_at").first()
+        if current is None:
+            current = SigningSecret.objects.create(
+                account=account, secret=signing.new_secret(), created_at=timezone.now()
+            )
+    return current.secret
+
+
+def signing_secrets_ensure(*, account_ids: set[int]) -> dict[int, list[str]]:
+    """The secrets that sign now, per account; an account without one gets one."""
+    from .selectors import signing_secrets_for_accounts
+
+    found = signing_secrets_for_accounts(account_ids)
+    for account_id in account_ids - set(found):
+        found[account_id] = [signing_secret_get_or_create(account=Account.objects.get(pk=account_id))]
+    return found
+
+
+@transaction.atomic
+def signing_secret_rotate(*, account: Account, window: timedelta = ROTATION_WINDOW) -> SigningSecret:
+    """A new current secret; the old one keeps signing (alongside) until the window ends."""
+    now = timezone.now()
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    account.signing_secrets.filter(expires_at__isnull=True).update(expires_at=now + window)
+    account.signing_secrets.filter(expires_at__lte=now).delete()
+    return SigningSecret.objects.create(account=account, secret=signing.new_secret(), created_at=now)
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+
+def _target_check(target_url: str) -> None:
+    problem = targets.target_url_problem(target_url)
+    if problem:
+        raise ApplicationError("Invalid input", code="invalid", fields={"target_url": [problem]})
+
+
+def subscription_create(
+    *, account: Account, event: str, target_url: str, filter: dict | None = None, resolve=None
+) -> Subscription:
+    """A Zap's REST-hook subscription. `resolve(key, ref, parent_id)` maps a filter reference to an id."""
+    from .selectors import filter_for_event
+
+    filter = filter or {}
+    if event not in filters.EVENTS:
+        raise ApplicationError("Invalid input", code="invalid", fields={"event": [f"Unknown event {event!r}."]})
+    resolved = filter_for_event(account=account, event=event, raw=filter, resolve=resolve)
+    _target_check(target_url)
+    signing_secret_get_or_create(account=account)
+    return Subscription.objects.create(
+        account=account,
+        kind=SubscriptionKind.ZAPIER,
+        events=[event],
+        target_url=target_url,
+        filter=filter,
+        filter_resolved=resolved,
+    )
+
+
+def endpoint_create(*, account: Account, target_url: str, events: list[str]) -> Subscription:
+    """An owner's own outbound endpoint: every event ticked in `events`, no filter."""
+    unknown = [event for event in events if event not in filters.EVENTS]
+    if not events or unknown:
+        raise ApplicationError("Invalid input", code="invalid", fields={"events": ["Tick one or more known events."]})
+    _target_check(target_url)
+    signing_secret_get_or_create(account=account)
+    return Subscription.objects.create(
+        account=account, kind=SubscriptionKind.ENDPOINT, events=list(dict.fromkeys(events)), target_url=target_url
+    )
+
+
+def _cancel_open_deliveries(subscription_ids: Iterable[int], reason: str, now: datetime) -> None:
+    Delivery.objects.filter(subscription_id__in=list(subscription_ids), state=DeliveryState.PENDING).update(
+        state=DeliveryState.FAILED, last_error=reason, next_attempt_at=None, finished_at=now
+    )
+
+
+@transaction.atomic
+def subscription_delete(*, account: Account, subscription_id: int) -> None:
+    """Idempotent: an unknown, already deleted or other account's id changes nothing."""
+    now = timezone.now()
+    changed = (
+        Subscription.objects.filter(account=account, pk=subscription_id)
+        .exclude(state=SubscriptionState.DELETED)
+        .update(state=SubscriptionState.DELETED, deleted_at=now)
+    )
+    if changed:
+        _cancel_open_deliveries([subscription_id], "subscription deleted", now)
+
+
+@transaction.atomic
+def subscription_enable(*, account: Account, subscription_id: int) -> Subscription:
+    subscription = Subscription.objects.select_for_update().filter(account=account, pk=subscription_id).first()
+    if subscription is None or subscription.state == SubscriptionState.DELETED:
+        raise NotFound("No such subscription")
+    subscription.state = SubscriptionState.ACTIVE
+    subscription.disabled_at = None
+    subscription.disabled_reason = ""
+    subscription.first_failure_at = None
+    subscription.save(update_fields=["state", "disabled_at", "disabled_reason", "first_failure_at"])
+    return subscription
+
+
+@transaction.atomic
+def subscription_disable(*, account: Account, subscription_id: int, reason: str = "Disabled by the owner") -> None:
+    now = timezone.now()
+    if Subscription.objects.filter(account=account, pk=subscription_id, state=SubscriptionState.ACTIVE).update(
+        state=SubscriptionState.DISABLED, disabled_at=now, disabled_reason=reason
+    ):
+        _cancel_open_deliveries([subscription_id], reason, now)
+
+
+@transaction.atomic
+def account_subscriptions_stop(*, account: Account) -> int:
+    """Zapier access revoked: stop every active subscription at once and tell Zapier (DELETE target_url).
+
+    Called by the revoke service in approvals, in its transaction; the DELETEs go out after commit.
+    """
+    from .tasks import zapier_unsubscribe_notify
+
+    now = timezone.now()
+    stopped = list(
+        Subscription.objects.select_for_update()
+        .filter(account=account, state=SubscriptionState.ACTIVE)
+        .values_list("id", "kind")
+    )
+    ids = [pk for pk, _ in stopped]
+    Subscription.objects.filter(pk__in=ids).update(
+        state=SubscriptionState.DISABLED, disabled_at=now, disabled_reason="Zapier access revoked"
+    )
+    _cancel_open_deliveries(ids, "Zapier access revoked", now)
+    for pk, kind in stopped:
+        if kind == SubscriptionKind.ZAPIER:
+            transaction.on_commit(lambda pk=pk: _enqueue(zapier_unsubscribe_notify, pk))
+    return len(ids)
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception:  # the broker is down: the work is in the database, the sweeper finds it
+        logger.warning("could not enqueue %s", task.name, exc_info=True)
+
+
+# --- the relay: LeadEvent outbox -> HookEvent + Delivery rows ----------------------------------
+
+
+@dataclass(frozen=True)
+class EventIn:
+    id: str
+    account_id: int
+    action: str
+    occurred_at: datetime
+    payload: dict
+
+
+def events_fan_out(*, events: list[EventIn], now: datetime | None = None, wake: bool = True) -> int:
+    """Record events and one pending Delivery per matching active subscription; returns deliveries made.
+
+    Idempotent: an event already recorded is skipped whole (its deliveries exist already).
+    """
+    from .selectors import score_matcher
+
+    if not events:
+        return 0
+    now = now or timezone.now()
+    with transaction.atomic():
+        known = set(HookEvent.objects.filter(pk__in=[e.id for e in events]).values_list("pk", flat=True))
+        fresh = [e for e in events if e.id not in {str(k) for k in known}]
+        if not fresh:
+            return 0
+        HookEvent.objects.bulk_create(
+            [
+                HookEvent(
+                    id=e.id,
+                    account_id=e.account_id,
+                    action=e.action,
+                    occurred_at=e.occurred_at,
+                    body=json.dumps(e.payload, separators=(",", ":"), default=str),
+                )
+                for e in fresh
+            ],
+            ignore_conflicts=True,
+        )
+        subscriptions: dict[int, list[tuple[int, list, dict]]] = {}
+        for sub in Subscription.objects.filter(
+            account_id__in={e.account_id for e in fresh}, state=SubscriptionState.ACTIVE
+        ).values_list("id", "account_id", "events", "filter_resolved"):
+            subscriptions.setdefault(sub[1], []).append((sub[0], sub[2], sub[3]))
+        score_matches = score_matcher()
+        deliveries = [
+            Delivery(event_id=e.id, subscription_id=sub_id, next_attempt_at=now)
+            for e in fresh
+            for sub_id, sub_events, resolved in subscriptions.get(e.account_id, ())
+            if e.action in sub_events
+            and filters.filter_matches(resolved, e.payload.get("action_details") or {}, score_matches=score_matches)
+        ]
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
+    if deliveries and wake:
+        transaction.on_commit(wake_dispatcher)
+    return len(deliveries)
+
+
+def events_relay(
+    *, since: datetime | None = None, lookback: timedelta = RELAY_LOOKBACK_FAST, limit: int = 500, wake: bool = True
+) -> tuple[int, datetime | None]:
+    """Relay LeadEvents not relayed yet that occurred after `since` (default: now - lookback).
+
+    Returns how many were relayed and the newest occurred_at seen (the caller's next watermark).
+    """
+    from .selectors import lead_events_unrelayed
+
+    since = since or timezone.now() - lookback
+    relayed, newest = 0, None
+    while True:
+        batch = lead_events_unrelayed(limit=limit, since=since)
+        if not batch:
+            return relayed, newest
+        try:
+            events_fan_out(events=batch, wake=wake)
+        except IntegrityError:
+            # Another relay recorded some of these between our read and our write: read again.
+            continue
+        relayed += len(batch)
+        newest = max(e.occurred_at for e in batch)
+        if len(batch) < limit:
+            return relayed, newest
+
+
+def events_committed() -> None:
+    """The fast path: leads calls `transaction.on_commit(events_committed)` after writing events."""
+    wake_dispatcher(relay=True)
+
+
+# --- claiming and recording (the dispatcher calls these from its database thread) -------------
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery_id: int
+    subscription_id: int
+    account_id: int
+    event_id: str
+    target_url: str
+    body: str
+    attempts: int  # attempts made before this one
+
+
+def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now: datetime | None = None) -> list[Job]:
+    """Claim up to `limit` due deliveries of active subscriptions, at most `room[sub]` per subscription.
+
+    SELECT ... FOR UPDATE SKIP LOCKED then a conditional UPDATE: two dispatchers never claim the same
+    row; rows over a subscription's room are left unclaimed for the next round.
+    """
+    now = now or timezone.now()
+    full = [sub_id for sub_id, free in room.items() if free <= 0]
+    with transaction.atomic():
+        rows = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .exclude(subscription_id__in=full)
+            .order_by("next_attempt_at")
+            .values_list("id", "subscription_id")[: limit * 2]
+        )
+        left = dict(room)
+        chosen: list[int] = []
+        for delivery_id, sub_id in rows:
+            if len(chosen) >= limit:
+                break
+            free = left.get(sub_id, default_room)
+            if free > 0:
+                left[sub_id] = free - 1
+                chosen.append(delivery_id)
+        if not chosen:
+            return []
+        Delivery.objects.filter(pk__in=chosen, state=DeliveryState.PENDING).update(
+            state=DeliveryState.SENDING, claimed_until=now + LEASE
+        )
+        jobs = [
+            Job(*row)
+            for row in Delivery.objects.filter(
+                pk__in=chosen, subscription__state=SubscriptionState.ACTIVE, state=DeliveryState.SENDING
+            ).values_list(
+                "id",
+                "subscription_id",
+                "subscription__account_id",
+                "event_id",
+                "subscription__target_url",
+                "event__body",
+                "attempts",
+            )
+        ]
+        inactive = set(chosen) - {job.delivery_id for job in jobs}
+        if inactive:  # the subscription stopped between relay and claim
+            Delivery.objects.filter(pk__in=inactive).update(
+                state=DeliveryState.FAILED, claimed_until=None, finished_at=now, last_error="subscription inactive"
+            )
+    return jobs
+
+
+@dataclass
+class Result:
+    job: Job
+    attempted_at: datetime
+    status_code: int | None
+    duration_ms: int
+    response_start: str = ""
+    error: str = ""
+    retry_after: str | None = None
+
+
+def deliveries_record(*, results: list[Result], now: datetime | None = None) -> None:
+    """Write the attempts, move each delivery on, and apply 410 / dead-endpoint rules, in bulk."""
+    if not results:
+        return
+    now = now or timezone.now()
+    attempts: list[DeliveryAttempt] = []
+    by_outcome: dict[tuple, list[int]] = {}
+    retries: list[Delivery] = []
+    gone: set[int] = set()
+    failed_subs: dict[int, datetime] = {}
+    ok_subs: set[int] = set()
+    for result in results:
+        attempt = result.job.attempts + 1
+        decision = policy.decide(
+            status_code=result.status_code, attempt=attempt, retry_after=result.retry_after, now=now
+        )
+        attempts.append(
+            DeliveryAttempt(
+                delivery_id=result.job.delivery_id,
+                attempted_at=result.attempted_at,
+                status_code=result.status_code,
+                duration_ms=result.duration_ms,
+                response_start=result.response_start[:500],
+                error=result.error[:300],
+                next_attempt_at=decision.next_attempt_at,
+            )
+        )
+        sub_id = result.job.subscription_id
+        if decision.outcome == policy.Outcome.SUCCEEDED:
+            ok_subs.add(sub_id)
+            by_outcome.setdefault((DeliveryState.SUCCEEDED, result.status_code, ""), []).append(result.job.delivery_id)
+            continue
+        failed_subs.setdefault(sub_id, result.attempted_at)
+        if decision.outcome == policy.Outcome.RETRY:
+            retries.append(
+                Delivery(
+                    id=result.job.delivery_id,
+                    state=DeliveryState.PENDING,
+                    attempts=attempt,
+                    next_attempt_at=decision.next_attempt_at,
+                    claimed_until=None,
+                    last_status_code=result.status_code,
+                    last_error=result.error[:300],
+                )
+            )
+            continue
+        if decision.outcome == policy.Outcome.GONE:
+            gone.add(sub_id)
+        by_outcome.setdefault((DeliveryState.FAILED, result.status_code, result.error[:300]), []).append(
+            result.job.delivery_id
+        )
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts, batch_size=1000)
+        for (state, status_code, error), ids in by_outcome.items():
+            Delivery.objects.filter(pk__in=ids).update(
+                state=state,
+                attempts=F("attempts") + 1,
+                next_attempt_at=None,
+                claimed_until=None,
+                last_status_code=status_code,
+                last_error=error,
+                finished_at=now,
+            )
+        if retries:
+            Delivery.objects.bulk_update(
+                retries,
+                ["state", "attempts", "next_attempt_at", "claimed_until", "last_status_code", "last_error"],
+                batch_size=500,
+            )
+        if ok_subs:
+            Subscription.objects.filter(pk__in=ok_subs, first_failure_at__isnull=False).update(first_failure_at=None)
+        if gone:
+            # 410 Gone: that is how Zapier says the Zap is gone. Delete at once (kept as a row for the log).
+            Subscription.objects.filter(pk__in=gone).exclude(state=SubscriptionState.DELETED).update(
+                state=SubscriptionState.DELETED, deleted_at=now, disabled_reason="The target answered 410 Gone"
+            )
+            _cancel_open_deliveries(gone, "subscription gone (410)", now)
+        failing = set(failed_subs) - ok_subs - gone
+        if failing:
+            _failures_note(failing, failed_subs, now)
+
+
+def _failures_note(sub_ids: set[int], first_seen: dict[int, datetime], now: datetime) -> None:
+    for sub_id in sub_ids:
+        Subscription.objects.filter(pk=sub_id, first_failure_at__isnull=True).update(
+            first_failure_at=first_seen[sub_id]
+        )
+    dead = list(
+        Subscription.objects.filter(
+            pk__in=sub_ids, state=SubscriptionState.ACTIVE, first_failure_at__lte=now - policy.DISABLE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    if not dead:
+        return
+    Subscription.objects.filter(pk__in=dead).update(
+        state=SubscriptionState.DISABLED,
+        disabled_at=now,
+        disabled_reason="Every attempt failed for a day",
+    )
+    _cancel_open_deliveries(dead, "subscription disabled after a day of failures", now)
+    for sub_id in dead:
+        transaction.on_commit(lambda sub_id=sub_id: subscription_disabled_notify(subscription_id=sub_id))
+
+
+def subscription_disabled_notify(*, subscription_id: int) -> None:
+    subscription = Subscription.objects.select_related("account__owner").get(pk=subscription_id)
+    try:
+        send_mail(
+            subject="A hook endpoint was disabled",
+            message=(
+                f"Every delivery to {subscription.target_url} has failed for a day, so we stopped sending "
+                f"{', '.join(subscription.events)} events to it.\n\nFix the endpoint, then re-enable it and "
+                "replay the failed deliveries from your Zaps and endpoints page."
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[subscription.account.owner.email],
+        )
+    except Exception:
+        logger.exception("could not email the owner about disabled subscription %s", subscription_id)
+
+
+def deliveries_release_expired(*, now: datetime | None = None) -> int:
+    """The sweeper: claims whose lease ran out (a crashed dispatcher) become due again."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(state=DeliveryState.SENDING, claimed_until__lt=now).update(
+        state=DeliveryState.PENDING, claimed_until=None, next_attempt_at=now
+    )
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def deliveries_replay(
+    *,
+    account: Account,
+    subscription_id: int,
+    delivery_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Send again one delivery, or every failed one of the subscription created in [since, until)."""
+    subscription = Subscription.objects.filter(account=account, pk=subscription_id).first()
+    if subscription is None or subscription.state == SubscriptionState.DELETED:
+        raise NotFound("No such subscription")
+    if subscription.state != SubscriptionState.ACTIVE:
+        raise ApplicationError("Re-enable the subscription before replaying.", code="subscription_disabled")
+    deliveries = Delivery.objects.filter(subscription=subscription).exclude(
+        state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
+    )
+    if delivery_id is not None:
+        deliveries = deliveries.filter(pk=delivery_id)
+    else:
+        deliveries = deliveries.filter(state=DeliveryState.FAILED)
+        if since:
+            deliveries = deliveries.filter(created_at__gte=since)
+        if until:
+            deliveries = deliveries.filter(created_at__lt=until)
+    count = deliveries.update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), finished_at=None, last_error=""
+    )
+    if count:
+        transaction.on_commit(wake_dispatcher)
+    return count

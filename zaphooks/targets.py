@@ -1,0 +1,109 @@
+"""SSRF guard: a hook target must be https and reach only public addresses.
+
+Checked twice: when a subscription is made (`target_url_check`) and again for every new
+connection (`GuardedNetworkBackend`), against the address the name resolves to at that moment, so
+a DNS answer that changes after subscribing (DNS rebinding) still cannot reach an internal host.
+The connection goes to the checked IP; TLS still verifies and sends SNI for the URL's host name.
+`HOOKS_ALLOW_PRIVATE_TARGETS` (development and tests) allows http and private or loopback targets.
+"""
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+from django.conf import settings
+
+
+class TargetRefused(httpcore.ConnectError):
+    """Raised for a target we will not connect to; httpx reports it as a ConnectError."""
+
+
+def allow_private_targets() -> bool:
+    return bool(getattr(settings, "HOOKS_ALLOW_PRIVATE_TARGETS", False))
+
+
+def address_is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
+
+
+def target_url_problem(url: str, *, allow_private: bool | None = None) -> str | None:
+    """Why this URL may not be a hook target, or None. Resolves the host (blocking) unless private is allowed."""
+    allow_private = allow_private_targets() if allow_private is None else allow_private
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "Enter a valid URL."
+    allowed_schemes = {"https", "http"} if allow_private else {"https"}
+    if parts.scheme not in allowed_schemes:
+        return "The target URL must use https."
+    if not parts.hostname:
+        return "Enter a valid URL."
+    if parts.username or parts.password:
+        return "The target URL must not contain credentials."
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return "The target URL's host name does not resolve."
+    if not all(address_is_public(info[4][0]) for info in infos):
+        return "The target URL must resolve only to public internet addresses."
+    return None
+
+
+class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host itself, refuses non-public addresses, and connects to the checked address."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, *, allow_private: bool):
+        self._inner = inner
+        self._allow_private = allow_private
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        host = host.decode() if isinstance(host, bytes) else host
+        address = host
+        if not self._allow_private:
+            try:
+                infos = await asyncio.wait_for(
+                    asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+                )
+            except (OSError, TimeoutError) as exc:
+                raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            addresses = [info[4][0] for info in infos]
+            if not addresses or not all(address_is_public(a) for a in addresses):
+                raise TargetRefused(f"refused: {host} resolves to a non-public address")
+            address = addresses[0]
+        return await self._inner.connect_tcp(
+            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise TargetRefused("refused: unix sockets are not hook targets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+@lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: loading the CA bundle costs tens of milliseconds."""
+    return httpx.create_ssl_context()
+
+
+def guarded_transport(*, allow_private: bool | None = None, **kwargs) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose every new connection passes the guard."""
+    allow_private = allow_private_targets() if allow_private is None else allow_private
+    transport = httpx.AsyncHTTPTransport(verify=tls_context(), **kwargs)
+    # httpx does not take a network backend as an argument; its pool (httpcore) does.
+    transport._pool._network_backend = GuardedNetworkBackend(
+        transport._pool._network_backend, allow_private=allow_private
+    )
+    return transport

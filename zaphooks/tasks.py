@@ -1,0 +1,67 @@
+"""Celery tasks: the dispatcher, the sweeper, and telling Zapier a subscription stopped."""
+
+import asyncio
+import logging
+
+import httpx
+from celery import shared_task
+from django.utils import timezone
+
+from kartra_integrations.celery import app
+
+from . import selectors, services, targets, wake
+from .models import Subscription, SubscriptionKind
+
+logger = logging.getLogger(__name__)
+
+SWEEP_EVERY_SECONDS = 5.0
+DEEP_RELAY_EVERY_SECONDS = 600.0
+
+
+@shared_task(name="zaphooks.hooks_dispatch", acks_late=False)
+def hooks_dispatch() -> int:
+    """Run the dispatcher until it has been idle a while (a no-op when one is running already)."""
+    from .dispatch import Dispatcher
+
+    return Dispatcher().run().sent
+
+
+@shared_task(name="zaphooks.hooks_sweep")
+def hooks_sweep() -> None:
+    """Every few seconds: free expired claims, relay missed events, start a dispatcher for due work."""
+    services.deliveries_release_expired()
+    services.events_relay(lookback=services.RELAY_LOOKBACK_FAST, wake=False)
+    if selectors.due_deliveries_exist() and not wake.dispatcher_running():
+        hooks_dispatch.apply_async(retry=False)
+
+
+@shared_task(name="zaphooks.hooks_relay_deep")
+def hooks_relay_deep() -> None:
+    """Every few minutes: relay events that committed long after they occurred (long transactions)."""
+    services.events_relay(lookback=services.RELAY_LOOKBACK_SWEEP)
+
+
+@shared_task(
+    name="zaphooks.zapier_unsubscribe_notify", autoretry_for=(httpx.HTTPError,), retry_backoff=30, max_retries=5
+)
+def zapier_unsubscribe_notify(subscription_id: int) -> int | None:
+    """DELETE <target_url>: how we tell Zapier a subscription has stopped (it pauses the Zap)."""
+    subscription = Subscription.objects.filter(pk=subscription_id, kind=SubscriptionKind.ZAPIER).first()
+    if subscription is None or subscription.state == "active":
+        return None
+
+    async def delete() -> int:
+        async with httpx.AsyncClient(
+            transport=targets.guarded_transport(), timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False
+        ) as client:
+            return (await client.delete(subscription.target_url)).status_code
+
+    status = asyncio.run(delete())
+    logger.info("told %s the subscription stopped at %s: %s", subscription.target_url, timezone.now(), status)
+    return status
+
+
+@app.on_after_finalize.connect
+def _schedule(sender, **kwargs):
+    sender.add_periodic_task(SWEEP_EVERY_SECONDS, hooks_sweep.s(), name="zaphooks sweep")
+    sender.add_periodic_task(DEEP_RELAY_EVERY_SECONDS, hooks_relay_deep.s(), name="zaphooks deep relay")

@@ -1,0 +1,134 @@
+"""Owner pages (Zaps, endpoints, delivery log, replay, signing secret) and the moderators' health page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.selectors import account_for_user
+from kartra_integrations.errors import ApplicationError, NotFound
+
+from . import selectors, services
+from .forms import EndpointForm, ReplayRangeForm
+
+
+def _owner_account(request):
+    account = account_for_user(request.user)
+    if account is None:
+        raise PermissionDenied
+    return account
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hooks(request):
+    account = _owner_account(request)
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.endpoint_create(account=account, **form.cleaned_data)
+        except ApplicationError as error:
+            for field, found in (error.fields or {}).items():
+                for message in found:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "Endpoint added.")
+            return redirect("zaphooks:hooks")
+    services.signing_secret_get_or_create(account=account)
+    return render(
+        request,
+        "zaphooks/hooks.html",
+        {
+            "subscriptions": selectors.subscriptions_with_stats(account=account),
+            "secrets": selectors.signing_secrets_current(account=account),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def secret_rotate(request):
+    services.signing_secret_rotate(account=_owner_account(request))
+    messages.success(request, "New signing secret created; the previous one keeps signing for 24 hours.")
+    return redirect("zaphooks:hooks")
+
+
+@login_required
+@require_POST
+def subscription_state(request, subscription_id: int):
+    account = _owner_account(request)
+    _get_or_404(account, subscription_id)  # another account's subscription is a 404
+    if request.POST.get("action") == "enable":
+        services.subscription_enable(account=account, subscription_id=subscription_id)
+        messages.success(request, "Re-enabled. Replay the failed deliveries from its log if you want them.")
+    elif request.POST.get("action") == "disable":
+        services.subscription_disable(account=account, subscription_id=subscription_id)
+        messages.success(request, "Disabled.")
+    elif request.POST.get("action") == "delete":
+        services.subscription_delete(account=account, subscription_id=subscription_id)
+        messages.success(request, "Deleted.")
+        return redirect("zaphooks:hooks")
+    return redirect("zaphooks:log", subscription_id=subscription_id)
+
+
+@login_required
+def delivery_log(request, subscription_id: int):
+    account = _owner_account(request)
+    subscription = _get_or_404(account, subscription_id)
+    return render(
+        request,
+        "zaphooks/log.html",
+        {
+            "subscription": subscription,
+            "deliveries": selectors.delivery_log(subscription=subscription),
+            "range_form": ReplayRangeForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def replay(request, subscription_id: int):
+    account = _owner_account(request)
+    subscription = _get_or_404(account, subscription_id)
+    options = {}
+    if request.POST.get("delivery_id"):
+        options["delivery_id"] = int(request.POST["delivery_id"])
+    else:
+        form = ReplayRangeForm(request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                "zaphooks/log.html",
+                {
+                    "subscription": subscription,
+                    "deliveries": selectors.delivery_log(subscription=subscription),
+                    "range_form": form,
+                },
+                status=400,
+            )
+        options.update(since=form.cleaned_data["since"], until=form.cleaned_data["until"])
+    try:
+        count = services.deliveries_replay(account=account, subscription_id=subscription.pk, **options)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.")
+    return redirect("zaphooks:log", subscription_id=subscription.pk)
+
+
+def _get_or_404(account, subscription_id):
+    try:
+        return selectors.subscription_get(account=account, subscription_id=subscription_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+@login_required
+def health(request):
+    if not request.user.is_moderator:
+        raise PermissionDenied
+    return render(request, "zaphooks/health.html", {"rows": selectors.delivery_health()})

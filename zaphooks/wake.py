@@ -1,0 +1,92 @@
+"""Waking the dispatcher: a Redis list it blocks on, and a lock that says one is running.
+
+Losing a wake-up is harmless (the sweeper and the dispatcher's own polling find the work); this
+only makes the common path fast. Without REDIS_URL (development) every wake enqueues the task.
+"""
+
+import logging
+import uuid
+from functools import lru_cache
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+WAKE_KEY = "zaphooks:wake"
+RELAY_KEY = "zaphooks:relay"
+LOCK_KEY = "zaphooks:dispatcher"
+LOCK_TTL_MS = 10_000
+
+
+@lru_cache(maxsize=1)
+def redis_client():
+    import redis
+
+    url = getattr(settings, "REDIS_URL", None)
+    if not url:
+        return None
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
+def dispatcher_wake(relay: bool = False) -> None:
+    """Tell a running dispatcher there is work, or start one. Never raises (it runs after commit)."""
+    from .tasks import hooks_dispatch
+
+    client = redis_client()
+    try:
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            if relay:
+                pipe.set(RELAY_KEY, 1)
+            pipe.lpush(WAKE_KEY, 1)
+            pipe.ltrim(WAKE_KEY, 0, 0)
+            pipe.exists(LOCK_KEY)
+            running = pipe.execute()[-1]
+            if running:
+                return
+        hooks_dispatch.apply_async(retry=False)
+    except Exception:
+        logger.warning("could not wake the hook dispatcher; the sweeper will", exc_info=True)
+
+
+def dispatcher_running() -> bool:
+    client = redis_client()
+    return bool(client is not None and client.exists(LOCK_KEY))
+
+
+class DispatcherLock:
+    """At most one dispatcher per Redis (each one is a whole asyncio process of its own)."""
+
+    def __init__(self):
+        self.token = uuid.uuid4().hex
+        self.client = redis_client()
+
+    def acquire(self) -> bool:
+        if self.client is None:
+            return True
+        return bool(self.client.set(LOCK_KEY, self.token, nx=True, px=LOCK_TTL_MS))
+
+    def renew(self) -> bool:
+        if self.client is None:
+            return True
+        # Only while it is still ours (it may have expired and been taken).
+        return bool(
+            self.client.eval(
+                "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end "
+                "return 0",
+                1,
+                LOCK_KEY,
+                self.token,
+                LOCK_TTL_MS,
+            )
+        )
+
+    def release(self) -> None:
+        if self.client is None:
+            return
+        self.client.eval(
+            "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+            1,
+            LOCK_KEY,
+            self.token,
+        )
