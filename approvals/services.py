@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
+from zaphooks.services import account_subscriptions_stop
 
 from . import emails
 from .business_days import next_business_day_same_time
@@ -288,6 +289,8 @@ def account_revoke(*, actor: User, account: Account, reason: str, note: str = ""
         reason=reason,
         note=note,
     )
+    # Its hooks stop in the same transaction; Zapier is told (DELETE target_url) after commit.
+    account_subscriptions_stop(account=account)
     return account
 
 

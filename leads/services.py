@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
+from zaphooks.services import events_committed
 
 from .models import (
     ASSET_MODELS,
@@ -87,10 +88,12 @@ def _validation_error_to_application(error: ValidationError) -> ApplicationError
 def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEvent:
     """Append one lead event; call only inside the transaction of the change it records.
 
-    The single place events are born: hook delivery (issue 5) hangs its on_commit dispatch here.
+    The single place events are born. After commit, hook delivery is woken to relay it at once; were
+    that wake-up lost, the relay's sweep finds the event in this table all the same.
     """
     event = LeadEvent.objects.create(account_id=lead.account_id, lead=lead, action=action, details=details)
     _events_collected_note(event)
+    transaction.on_commit(events_committed)
     return event
 
 

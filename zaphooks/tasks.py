@@ -7,15 +7,10 @@ import httpx
 from celery import shared_task
 from django.utils import timezone
 
-from kartra_integrations.celery import app
-
 from . import selectors, services, targets, wake
 from .models import Subscription, SubscriptionKind
 
 logger = logging.getLogger(__name__)
-
-SWEEP_EVERY_SECONDS = 5.0
-DEEP_RELAY_EVERY_SECONDS = 600.0
 
 
 @shared_task(name="zaphooks.hooks_dispatch", acks_late=False)
@@ -59,9 +54,3 @@ def zapier_unsubscribe_notify(subscription_id: int) -> int | None:
     status = asyncio.run(delete())
     logger.info("told %s the subscription stopped at %s: %s", subscription.target_url, timezone.now(), status)
     return status
-
-
-@app.on_after_finalize.connect
-def _schedule(sender, **kwargs):
-    sender.add_periodic_task(SWEEP_EVERY_SECONDS, hooks_sweep.s(), name="zaphooks sweep")
-    sender.add_periodic_task(DEEP_RELAY_EVERY_SECONDS, hooks_relay_deep.s(), name="zaphooks deep relay")

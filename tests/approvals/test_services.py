@@ -19,6 +19,8 @@ from tests.accounts.factories import ModeratorFactory
 from tests.approvals.conftest import STATED_USE
 from tests.approvals.factories import ActivationRequestFactory
 from tests.conftest import api_client_for
+from tests.zaphooks.factories import SubscriptionFactory
+from zaphooks.models import SubscriptionState
 
 pytestmark = pytest.mark.django_db
 
@@ -298,6 +300,13 @@ def test_revoke_marks_the_approved_request_revoked_in_the_audit_trail(in_review,
         RequestState.REVOKED,
         "terms_violation",
     )
+
+
+def test_revoke_stops_the_accounts_hook_subscriptions(account, moderator):
+    subscription = SubscriptionFactory(account=account)
+    account_revoke(actor=moderator, account=account, reason="abuse_reported")
+    subscription.refresh_from_db()
+    assert subscription.state == SubscriptionState.DISABLED
 
 
 def test_revoked_account_may_ask_again(account, moderator):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from kartra_integrations.errors import ApplicationError, NotFound
 from leads import services
+from leads import services as lead_services
 from leads.models import (
     CalendarBooking,
     LeadEvent,
@@ -429,3 +430,11 @@ def test_asset_create_refuses_an_empty_name(account):
     with pytest.raises(ApplicationError) as refused:
         services.asset_create(account=account, model=TagFactory._meta.model, name="  ")
     assert "name" in refused.value.fields
+
+
+def test_a_committed_event_wakes_hook_delivery(lead, monkeypatch, django_capture_on_commit_callbacks):
+    woken = []
+    monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+    assert woken == [True]

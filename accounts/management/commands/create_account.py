@@ -9,10 +9,11 @@ from accounts.models import User
 from accounts.services import account_create, api_credentials_issue
 from approvals.services import account_approve_by_operator
 from leads.demo import demo_assets_create
+from zaphooks.services import signing_secret_get_or_create
 
 
 class Command(BaseCommand):
-    help = "Create an owner and account; print one JSON object with account_id, api_key and api_password."
+    help = "Create an owner and account; print one JSON object with account_id, api_key, api_password, signing_secret."
 
     def add_arguments(self, parser):
         parser.add_argument("--email", required=True)
@@ -41,5 +42,12 @@ class Command(BaseCommand):
                 demo_assets_create(account=account)
 
         self.stdout.write(
-            json.dumps({"account_id": account.id, "api_key": issued.api_key, "api_password": issued.api_password})
+            json.dumps(
+                {
+                    "account_id": account.id,
+                    "api_key": issued.api_key,
+                    "api_password": issued.api_password,
+                    "signing_secret": signing_secret_get_or_create(account=account),
+                }
+            )
         )
