@@ -76,6 +76,10 @@ def demo_assets_create(*, account: Account) -> None:
         number=1,
         defaults={"amount": Decimal("99.00"), "currency": "USD", "membership_level": basic},
     )
+    # A monthly plan too, so a demo purchase can start (and a Zap can see cancelled) a subscription.
+    PricePoint.objects.get_or_create(
+        product=course, number=2, defaults={"amount": Decimal("29.00"), "currency": "USD", "recurring": True}
+    )
 
     CustomField.objects.get_or_create(
         account=account, identifier="favourite_color", defaults={"type": CustomFieldType.INPUT_FIELD}

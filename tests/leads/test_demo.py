@@ -39,8 +39,8 @@ def test_demo_assets_are_the_standard_set(account):
             "name", flat=True
         )
     ) == {"Basic", "Pro"}
-    price_point = PricePoint.objects.get(product__account=account, product__name="Course")
-    assert (price_point.number, price_point.amount) == (1, Decimal("99.00"))
+    price_point = PricePoint.objects.get(product__account=account, product__name="Course", number=1)
+    assert price_point.amount == Decimal("99.00")
     assert (price_point.membership_level.membership.name, price_point.membership_level.name) == ("Academy", "Basic")
     fields = {f.identifier: f for f in CustomField.objects.filter(account=account)}
     assert fields["favourite_color"].type == "input_field"
@@ -64,6 +64,12 @@ def test_demo_assets_are_idempotent(account):
         CustomField.objects.count(),
     ) == counts
     assert Form.objects.get(name="Lead magnet").tags.count() == 1
+
+
+def test_demo_course_has_a_monthly_plan_too(account):
+    demo_assets_create(account=account)
+    monthly = PricePoint.objects.get(product__account=account, product__name="Course", number=2)
+    assert (monthly.amount, monthly.recurring) == (Decimal("29.00"), True)
 
 
 def test_demo_leads_come_with_their_history_and_events(account):
