@@ -61,9 +61,21 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+
+def database(url: str) -> dict:
+    """DATABASES["default"] from a URL. On PostgreSQL, parameters are bound by the server and a query
+    run a few times on a connection becomes a prepared statement, so PostgreSQL parses and plans it
+    once per connection instead of on every request (bench/bench_api.py: planning the API's queries
+    cost more than running them). Connections live CONN_MAX_AGE seconds, so the statements are reused."""
+    settings = env.db_url_config(url)
+    settings["ATOMIC_REQUESTS"] = False
+    settings.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    if settings["ENGINE"] == "django.db.backends.postgresql":
+        settings.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+    return settings
+
+
+DATABASES = {"default": database(env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
