@@ -1,9 +1,20 @@
+from functools import cache
+
+import redis
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from rest_framework.throttling import SimpleRateThrottle
 
 
 class AccountRateThrottle(SimpleRateThrottle):
-    """Requests per second per account (API_RATE_PER_ACCOUNT), counted in the shared cache."""
+    """Requests per second per account (API_RATE_PER_ACCOUNT), counted in Redis.
+
+    A counter per account whose window opens with the account's first request and lasts the rate's
+    period: INCR, EXPIRE NX and TTL in one pipelined round trip, atomic across workers. (DRF's
+    SimpleRateThrottle reads and rewrites a list of timestamps: two round trips and a pickled list
+    per request, and two workers writing at once lose each other's requests.) Without REDIS_URL
+    (development, the SQLite test run) the same counter lives in Django's local-memory cache.
+    """
 
     scope = "account"
 
@@ -15,3 +26,30 @@ class AccountRateThrottle(SimpleRateThrottle):
         if credential is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": credential.account_id}
+
+    def allow_request(self, request, view):
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        count, self.seconds_left = _count_request(key, self.duration)
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(self.seconds_left, 1)
+
+
+def _count_request(key: str, window: int) -> tuple[int, int]:
+    """Count one request in the window `key` names; returns (requests so far, seconds the window has left)."""
+    if settings.REDIS_URL is None:
+        django_cache.add(key, 0, window)
+        return django_cache.incr(key), window
+    pipeline = _redis().pipeline(transaction=False)
+    pipeline.incr(key).expire(key, window, nx=True).ttl(key)
+    count, _, seconds_left = pipeline.execute()
+    return count, seconds_left
+
+
+@cache
+def _redis() -> redis.Redis:
+    # One client (and connection pool) per process, not one per call as Django's RedisCache makes.
+    return redis.Redis.from_url(settings.REDIS_URL)

@@ -56,8 +56,9 @@ def _as_id(ref: Any) -> int | None:
 
 def lead_get(*, account: Account, id: int | str | None = None, email: str | None = None) -> Lead:
     """The account's lead by id or by email (case-insensitive); NotFound "No lead found" otherwise,
-    including for another account's lead."""
-    leads = Lead.objects.filter(account=account).select_related("account__owner")
+    including for another account's lead. The lead's `.account` is the caller's `account` object
+    (already loaded, with its owner when the caller loaded it so), not a second copy joined in."""
+    leads = Lead.objects.filter(account=account)
     if id is not None:
         lead_id = _as_id(id)
         lead = leads.filter(pk=lead_id).first() if lead_id is not None else None
@@ -67,6 +68,7 @@ def lead_get(*, account: Account, id: int | str | None = None, email: str | None
         lead = None
     if lead is None:
         raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+    lead.account = account
     return lead
 
 
