@@ -30,11 +30,14 @@ const LEAD = {
   score: 40,
   date_joined: '2024-05-02T14:03:11Z',
   blacklisted: false,
-  gdpr_lead_status: 'unknown',
+  // The platform's numeric code (4 = unknown) and its name.
+  gdpr_lead_status: 4,
+  gdpr_lead_status_name: 'unknown',
   gdpr_lead_status_date: '2024-05-02T14:03:11Z',
-  gdpr_lead_status_ip: '',
+  gdpr_lead_status_ip: null,
   custom_fields: [
     { field_id: 7, field_identifier: 'favourite_color', field_type: 'input_field', field_value: 'green' },
+    { field_id: 8, field_identifier: 'plan', field_type: 'drop_down', field_value: [{ option_id: 2, option_value: 'Paid' }] },
   ],
   tags: [{ tag_id: 3, tag_name: 'Customer' }],
   lists: [{ list_id: 5, list_name: 'Newsletter', active: true }],
@@ -54,6 +57,10 @@ const transaction = {
   product_price_point: 1,
   transaction_quantity: 1,
   transaction_full_amount: '99.00',
+  transaction_currency: 'USD',
+  transaction_date: '2024-05-02T14:03:11Z',
+  transaction_type: 'sale',
+  transaction_parent_id: null,
 };
 const tag = { tag: { tag_id: 3, tag_name: 'Customer' } };
 const list = { list: { list_id: 5, list_name: 'Newsletter' } };
@@ -72,12 +79,13 @@ const calendar = {
     hosts: [{ host_first_name: 'Sam', host_last_name: 'Coach', host_email_address: 'sam@example.com' }],
     vendor_timezone: 'America/Detroit',
     calendar_subscription_id: 77,
-    events: [{ starts_at: '2024-05-10T15:00:00Z', ends_at: '2024-05-10T15:30:00Z' }],
+    starts_at: '2024-05-10T15:00:00Z',
+    ends_at: '2024-05-10T15:30:00Z',
   },
 };
 
-// action_details per event. tracking_link_click and external_page_visit are not in the
-// platform's documented outbound list: their shapes follow the same pattern (assumed).
+// action_details per event, as the service delivers them (tracking_link_click and
+// external_page_visit are not in the platform's documented outbound list; ours add them).
 const ACTION_DETAILS = {
   assign_tag: tag,
   unassign_tag: tag,
@@ -87,10 +95,13 @@ const ACTION_DETAILS = {
   sequence_subscription: sequence,
   sequence_unsubscription: sequence,
   sequence_completion: sequence,
-  tracking_link_click: { tracking_link: { tracking_link_id: 13, tracking_link_name: 'Promo' } },
+  tracking_link_click: {
+    tracking_link: { tracking_link_id: 13, tracking_link_name: 'Promo', target_url: 'https://example.com/promo' },
+  },
   video_play: video,
   video_complete: video,
-  reaches_score: { points: 50 },
+  // The new score, and the lead's highest score before and after (the trigger fires once per threshold).
+  reaches_score: { points: 60, previous_peak: 40, new_peak: 60 },
   affiliate_signup: product,
   jv_signup: product,
   membership_granted: membership,
@@ -98,14 +109,12 @@ const ACTION_DETAILS = {
   buy_product: { transaction_details: transaction },
   refund_product: { transaction_details: transaction },
   partial_refund_product: { transaction_details: transaction },
-  cancel_subscription: {
-    transaction_details: { ...transaction, transaction_date: '2024-05-02T14:03:11Z', transaction_type: 'sale' },
-  },
+  cancel_subscription: { transaction_details: transaction },
   calendar_subscribe: calendar,
   calendar_complete: calendar,
   calendar_cancel: calendar,
   kartra_page_visit: { kartra_page: { kartra_page_id: 14, kartra_page_name: 'Sales page' } },
-  external_page_visit: { external_page: { external_page_url: 'https://example.com/landing' } },
+  external_page_visit: { external_page: { url: 'https://example.com/landing' } },
   click_page_split_test_link: {
     page_split_test_link: { page_split_test_link_id: 15, page_split_test_link_name: 'Hero test' },
   },

@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 python=${PYTHON:-$root/.venv/bin/python}
-port=${ZAPIER_LIVE_PORT:-8765}
+port=${ZAPIER_LIVE_PORT:-8771}
 
 mkdir -p var
 if [ -n "${DATABASE_URL:-}" ]; then
