@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format check-deploy bench-leads bench-api bench-hooks faults fuzz 
+.PHONY: run test install migrate demo lint format check-deploy bench-leads bench-api bench-hooks faults fuzz
 
 install: $(VENV)/.installed
 

@@ -113,7 +113,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _broker_dir = VAR_DIR / "celery-broker"
     for _folder in (_broker_dir, VAR_DIR / "celery-control"):
         _folder.mkdir(parents=True, exist_ok=True)
