@@ -9,7 +9,8 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = BASE_DIR / "var"  # local state of development and tests: SQLite file, broker, logs
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 
@@ -116,7 +117,7 @@ else:
     CELERY_BROKER_URL = "filesystem://localhost/"
     _broker_dir = VAR_DIR / "celery-broker"
     for _folder in (_broker_dir, VAR_DIR / "celery-control"):
-        _folder.mkdir(parents=True, exist_ok=True)
+        _folder.mkdir(exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
