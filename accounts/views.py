@@ -1,11 +1,10 @@
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from .decorators import owner_required
 from .forms import SignUpForm
-from .selectors import account_for_user
 from .services import account_create, api_credentials_issue
 
 
@@ -32,23 +31,14 @@ def home(request):
     return redirect("approvals:integrations")
 
 
-def _owner_account(request):
-    account = account_for_user(request.user)
-    if account is None:
-        raise PermissionDenied
-    return account
-
-
-@login_required
-def api_credentials(request):
-    account = _owner_account(request)
+@owner_required
+def api_credentials(request, account):
     return render(request, "accounts/api_credentials.html", {"account": account, "credential": account.api_credential})
 
 
-@login_required
+@owner_required
 @require_POST
-def api_credentials_regenerate(request):
-    account = _owner_account(request)
+def api_credentials_regenerate(request, account):
     issued = api_credentials_issue(account=account)
     # Rendered, not redirected: the password is shown this once and never again.
     return render(

@@ -1,20 +1,6 @@
 from django import forms
 
-from kartra_integrations.errors import ApplicationError
-
 from .models import DecisionReason, Outcome, RequestState, RevocationReason
-
-
-def add_application_error(form: forms.Form, error: ApplicationError) -> None:
-    """Show a service's refusal on the form: field messages on their fields, the rest on top."""
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 def _choose(choices):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import account_for_user
 from kartra_integrations.errors import ApplicationError
+from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
 from .forms import (
@@ -22,7 +23,6 @@ from .forms import (
     QueueFilterForm,
     RevokeForm,
     SupportNoteForm,
-    add_application_error,
 )
 from .models import RequestState
 
@@ -91,7 +91,7 @@ def request_submit(request):
                 actor=request.user, account=account_for_user(request.user), stated_use=form.cleaned_data["stated_use"]
             )
         except ApplicationError as error:
-            add_application_error(form, error)
+            form_add_application_error(form, error)
         else:
             messages.success(request, "Your request is in the queue. You will get an email when a moderator decides.")
             return redirect("approvals:integrations")
@@ -128,7 +128,7 @@ def request_answer(request, pk):
                 actor=request.user, activation_request=activation_request, answer=form.cleaned_data["answer"]
             )
         except ApplicationError as error:
-            add_application_error(form, error)
+            form_add_application_error(form, error)
         else:
             messages.success(request, "Thank you: your request is back in the queue, in its original place.")
             return redirect("approvals:integrations")
@@ -214,7 +214,7 @@ def _staff_form_action(request, pk, *, form_class, form_name, perform, success):
         try:
             perform(activation_request, form.cleaned_data)
         except ApplicationError as error:
-            add_application_error(form, error)
+            form_add_application_error(form, error)
         else:
             messages.success(request, success)
             return redirect("approvals:request_detail", pk=activation_request.pk)

@@ -4,14 +4,13 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.selectors import account_for_user
+from accounts.decorators import owner_required
 from kartra_integrations.errors import ApplicationError
+from kartra_integrations.forms import form_add_application_error
 
 from .data_rights import lead_erase, lead_export
 from .models import Lead
@@ -27,19 +26,16 @@ class EraseConfirmForm(forms.Form):
         return self.cleaned_data["confirm"]
 
 
-def _owned_lead(request, lead_id: int) -> Lead:
-    account = account_for_user(request.user)
-    if account is None:
-        raise PermissionDenied
+def _owned_lead(account, lead_id: int) -> Lead:
     lead = Lead.objects.select_related("account").filter(account=account, pk=lead_id).first()
     if lead is None:
         raise Http404("No lead found")
     return lead
 
 
-@login_required
-def lead_data(request, lead_id: int):
-    lead = _owned_lead(request, lead_id)
+@owner_required
+def lead_data(request, account, lead_id: int):
+    lead = _owned_lead(account, lead_id)
     context = {
         "lead": lead,
         "consent_records": ConsentRecord.objects.filter(lead=lead).select_related("actor"),
@@ -49,24 +45,24 @@ def lead_data(request, lead_id: int):
     return render(request, "leads/data_rights/lead_data.html", context)
 
 
-@login_required
-def lead_data_export(request, lead_id: int):
-    lead = _owned_lead(request, lead_id)
+@owner_required
+def lead_data_export(request, account, lead_id: int):
+    lead = _owned_lead(account, lead_id)
     response = HttpResponse(json.dumps(lead_export(lead=lead), indent=2, default=str), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}.json"'
     return response
 
 
-@login_required
+@owner_required
 @require_http_methods(["POST"])
-def lead_data_erase(request, lead_id: int):
-    lead = _owned_lead(request, lead_id)
+def lead_data_erase(request, account, lead_id: int):
+    lead = _owned_lead(account, lead_id)
     form = EraseConfirmForm(request.POST)
     if form.is_valid():
         try:
             lead_erase(lead=lead, actor=request.user)
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form_add_application_error(form, exc)
         else:
             messages.success(request, "The lead's personal data has been erased.")
             return redirect("lead_data:detail", lead_id=lead.pk)

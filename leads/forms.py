@@ -61,14 +61,6 @@ class GdprSettingForm(forms.Form):
     )
 
 
-def apply_service_errors(form: forms.Form, error) -> None:
-    """Show an ApplicationError's field messages on the form's fields (the rest above the form)."""
-    for name, messages in (error.fields or {"__all__": [error.message]}).items():
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-
-
 # ---------------------------------------------------------------------------------------------
 # Asset forms
 

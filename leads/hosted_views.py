@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from kartra_integrations.errors import ApplicationError
+from kartra_integrations.forms import form_add_application_error
 
 from .client_ip import ClientIpError, client_ip
 from .consent_services import (
@@ -29,15 +30,6 @@ def _error_page(request, heading: str, message: str, status: int):
 
 def _visitor(request) -> Visitor:
     return Visitor(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH])
-
-
-def _apply_service_error(form, exc: ApplicationError) -> None:
-    if exc.fields:
-        for name, messages in exc.fields.items():
-            for message in messages:
-                form.add_error(name if name in form.fields else None, message)
-    else:
-        form.add_error(None, exc.message)
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,7 +54,7 @@ def hosted_form(request, public_id: str):
                 granted=form.granted_purposes(),
             )
         except ApplicationError as exc:
-            _apply_service_error(form, exc)
+            form_add_application_error(form, exc)
         else:
             return redirect("hosted:form_done", public_id=public_id)
     status = 400 if request.method == "POST" else 200
@@ -104,7 +96,7 @@ def hosted_checkout(request, public_id: str):
                 granted=form.granted_purposes(),
             )
         except ApplicationError as exc:
-            _apply_service_error(form, exc)
+            form_add_application_error(form, exc)
         else:
             return redirect("hosted:checkout_done", public_id=public_id)
     status = 400 if request.method == "POST" else 200

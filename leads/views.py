@@ -5,23 +5,21 @@ object is looked up inside the owner's account, so another account's object is a
 Views stay thin: forms validate, leads.services writes, leads.selectors reads.
 """
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.selectors import account_for_user
+from accounts.decorators import owner_required
 from kartra_integrations.errors import ApplicationError, NotFound
+from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
-from .forms import ASSET_KINDS, AssetKind, GdprSettingForm, LeadFilterForm, apply_service_errors
+from .forms import ASSET_KINDS, AssetKind, GdprSettingForm, LeadFilterForm
 from .models import GdprStatus
 
 ASSETS_PER_PAGE = 100
@@ -30,21 +28,6 @@ ASSETS_PER_PAGE = 100
 def _posted(request):
     """The POST data on a POST (even an empty one, an unticked checkbox), None otherwise."""
     return request.POST if request.method == "POST" else None
-
-
-def owner_required(view):
-    """Pass the owner's account to the view; refuse staff and users without an account."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        user = request.user
-        account = None if (user.is_moderator or user.is_support) else account_for_user(user)
-        if account is None:
-            raise PermissionDenied
-        return view(request, account, *args, **kwargs)
-
-    return wrapped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +151,7 @@ def asset_create(request, account, kind: str):
         try:
             obj = kind.create(account, form.cleaned_data)
         except ApplicationError as error:
-            apply_service_errors(form, error)
+            form_add_application_error(form, error)
         else:
             messages.success(request, f"{kind.label.capitalize()} “{getattr(obj, kind.lookup)}” created.")
             return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
@@ -212,7 +195,7 @@ def asset_edit(request, account, kind: str, pk: int):
         try:
             kind.update(obj, form.cleaned_data)
         except ApplicationError as error:
-            apply_service_errors(form, error)
+            form_add_application_error(form, error)
         else:
             messages.success(request, f"{kind.label.capitalize()} saved.")
             return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
@@ -232,7 +215,7 @@ def asset_part_add(request, account, kind: str, pk: int):
         try:
             kind.part.create(obj, part_form.cleaned_data)
         except ApplicationError as error:
-            apply_service_errors(part_form, error)
+            form_add_application_error(part_form, error)
         else:
             messages.success(request, f"{kind.part.label.capitalize()} added.")
             return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
@@ -252,7 +235,7 @@ def asset_part_edit(request, account, kind: str, pk: int, part_pk: int):
         try:
             kind.part.update(part, form.cleaned_data)
         except ApplicationError as error:
-            apply_service_errors(form, error)
+            form_add_application_error(form, error)
         else:
             messages.success(request, f"{kind.part.label.capitalize()} saved.")
             return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)

@@ -7,32 +7,23 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.selectors import account_for_user
+from accounts.decorators import owner_required
 from kartra_integrations.errors import ApplicationError, NotFound
+from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
 from .forms import EndpointForm, ReplayRangeForm
 
 
-def _owner_account(request):
-    account = account_for_user(request.user)
-    if account is None:
-        raise PermissionDenied
-    return account
-
-
-@login_required
+@owner_required
 @require_http_methods(["GET", "POST"])
-def hooks(request):
-    account = _owner_account(request)
+def hooks(request, account):
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.endpoint_create(account=account, **form.cleaned_data)
         except ApplicationError as error:
-            for field, found in (error.fields or {}).items():
-                for message in found:
-                    form.add_error(field if field in form.fields else None, message)
+            form_add_application_error(form, error)
         else:
             messages.success(request, "Endpoint added.")
             return redirect("zaphooks:hooks")
@@ -48,18 +39,17 @@ def hooks(request):
     )
 
 
-@login_required
+@owner_required
 @require_POST
-def secret_rotate(request):
-    services.signing_secret_rotate(account=_owner_account(request))
+def secret_rotate(request, account):
+    services.signing_secret_rotate(account=account)
     messages.success(request, "New signing secret created; the previous one keeps signing for 24 hours.")
     return redirect("zaphooks:hooks")
 
 
-@login_required
+@owner_required
 @require_POST
-def subscription_state(request, subscription_id: int):
-    account = _owner_account(request)
+def subscription_state(request, account, subscription_id: int):
     _get_or_404(account, subscription_id)  # another account's subscription is a 404
     if request.POST.get("action") == "enable":
         services.subscription_enable(account=account, subscription_id=subscription_id)
@@ -74,9 +64,8 @@ def subscription_state(request, subscription_id: int):
     return redirect("zaphooks:log", subscription_id=subscription_id)
 
 
-@login_required
-def delivery_log(request, subscription_id: int):
-    account = _owner_account(request)
+@owner_required
+def delivery_log(request, account, subscription_id: int):
     subscription = _get_or_404(account, subscription_id)
     return render(
         request,
@@ -89,10 +78,9 @@ def delivery_log(request, subscription_id: int):
     )
 
 
-@login_required
+@owner_required
 @require_POST
-def replay(request, subscription_id: int):
-    account = _owner_account(request)
+def replay(request, account, subscription_id: int):
     subscription = _get_or_404(account, subscription_id)
     options = {}
     if request.POST.get("delivery_id"):
