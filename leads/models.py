@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TIME_ZONE_CHOICES, Account
@@ -296,6 +297,10 @@ class Form(Asset):
     lists = models.ManyToManyField(LeadList, blank=True, related_name="forms")
     tags = models.ManyToManyField(Tag, blank=True, related_name="forms")
 
+    def get_absolute_url(self) -> str:
+        """The hosted opt-in form visitors fill in."""
+        return reverse("hosted:form", args=[self.public_id])
+
 
 class Video(Asset):
     kind = "video"
@@ -353,6 +358,10 @@ class Product(Asset):
     kind = "product"
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+
+    def get_absolute_url(self) -> str:
+        """The hosted checkout (test mode) where visitors buy it."""
+        return reverse("hosted:checkout", args=[self.public_id])
 
 
 class PricePoint(models.Model):

@@ -309,7 +309,7 @@ class FormOutput(AssetOutput):
     url = serializers.SerializerMethodField(help_text="The hosted opt-in form.")
 
     def get_url(self, form) -> str:
-        return _absolute(self.context.get("request"), f"/f/{form.public_id}")
+        return _absolute(self.context.get("request"), form.get_absolute_url())
 
 
 class TrackingLinkOutput(AssetOutput):
@@ -346,7 +346,7 @@ class ProductOutput(AssetOutput):
     url = serializers.SerializerMethodField(help_text="The hosted checkout.")
 
     def get_url(self, product) -> str:
-        return _absolute(self.context.get("request"), f"/c/{product.public_id}")
+        return _absolute(self.context.get("request"), product.get_absolute_url())
 
 
 class CustomFieldOptionOutput(serializers.Serializer):

@@ -93,7 +93,7 @@ def test_pages_come_with_their_url(api, account):
 
 def test_forms_come_with_the_hosted_form_url(api, account):
     form = f.FormFactory(account=account, name="Lead magnet")
-    assert api.get("/api/v1/forms").json()["results"][0]["url"] == f"http://testserver/f/{form.public_id}"
+    assert api.get("/api/v1/forms").json()["results"][0]["url"] == f"http://testserver/f/{form.public_id}/"
 
 
 def test_tracking_links_come_with_their_target(api, account):
@@ -120,7 +120,7 @@ def test_products_come_with_price_points_and_checkout_url(api, account):
     product = f.ProductFactory(account=account, name="Course")
     price_point = f.PricePointFactory(product=product, number=1)
     item = api.get("/api/v1/products").json()["results"][0]
-    assert item["url"] == f"http://testserver/c/{product.public_id}"
+    assert item["url"] == f"http://testserver/c/{product.public_id}/"
     assert item["price_points"] == [
         {
             "id": price_point.id,

@@ -349,6 +349,13 @@ def test_form_subscribes_to_chosen_lists_and_tags(demo, as_owner):
     assert list(form.lists.all()) == [newsletter] and list(form.tags.all()) == [vip]
 
 
+@pytest.mark.parametrize(("kind", "model", "name"), [("forms", Form, "Lead magnet"), ("products", Product, "Course")])
+def test_form_and_product_pages_link_their_hosted_page(demo, as_owner, kind, model, name):
+    asset = model.objects.get(account=demo, name=name)
+    page = as_owner.get(f"/assets/{kind}/{asset.pk}/").content.decode()
+    assert f'href="{asset.get_absolute_url()}"' in page
+
+
 def test_form_refuses_a_list_of_another_account(demo, other_account, as_owner):
     foreign = LeadList.objects.create(account=other_account, name="Foreign")
     response = as_owner.post("/assets/forms/new/", {"name": "Sneaky", "lists": [foreign.pk]})
