@@ -6,34 +6,10 @@ subscribe time (`filter_resolve`), so matching an event is a dictionary walk wit
 
 from collections.abc import Callable
 
-EVENTS = (
-    "assign_tag",
-    "unassign_tag",
-    "list_subscription",
-    "list_unsubscription",
-    "filled_form",
-    "sequence_subscription",
-    "sequence_unsubscription",
-    "sequence_completion",
-    "tracking_link_click",
-    "video_play",
-    "video_complete",
-    "reaches_score",
-    "affiliate_signup",
-    "jv_signup",
-    "membership_granted",
-    "membership_revoked",
-    "buy_product",
-    "refund_product",
-    "cancel_subscription",
-    "calendar_subscribe",
-    "calendar_complete",
-    "calendar_cancel",
-    "kartra_page_visit",
-    "external_page_visit",
-    "click_page_split_test_link",
-    "partial_refund_product",
-)
+from leads.models import LeadAction
+
+# The 26 trigger events: the lead event actions of the outbox, in the seed's order.
+EVENTS = tuple(LeadAction.values)
 
 _TRANSACTIONS = ("buy_product", "refund_product", "partial_refund_product", "cancel_subscription")
 
