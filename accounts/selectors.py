@@ -2,7 +2,11 @@ from .models import Account, ApiCredential
 
 
 def api_credential_get_by_key(*, api_key: str) -> ApiCredential | None:
-    return ApiCredential.objects.select_related("account__owner").filter(api_key=api_key).first()
+    # get() on the unique key: no ORDER BY to compile, as first() would add (this runs on every API call).
+    try:
+        return ApiCredential.objects.select_related("account__owner").get(api_key=api_key)
+    except ApiCredential.DoesNotExist:
+        return None
 
 
 def account_for_user(user) -> Account | None:

@@ -59,15 +59,17 @@ def lead_get(*, account: Account, id: int | str | None = None, email: str | None
     including for another account's lead. The lead's `.account` is the caller's `account` object
     (already loaded, with its owner when the caller loaded it so), not a second copy joined in."""
     leads = Lead.objects.filter(account=account)
-    if id is not None:
-        lead_id = _as_id(id)
-        lead = leads.filter(pk=lead_id).first() if lead_id is not None else None
-    elif email:
-        lead = leads.with_email(email).first()
-    else:
-        lead = None
-    if lead is None:
-        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+    lead_id = _as_id(id) if id is not None else None
+    try:
+        # get() on a unique key: no ORDER BY to compile, as first() would add (every API action runs this).
+        if lead_id is not None:
+            lead = leads.get(pk=lead_id)
+        elif id is None and email:
+            lead = leads.with_email(email).get()
+        else:
+            raise Lead.DoesNotExist
+    except Lead.DoesNotExist:
+        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found") from None
     lead.account = account
     return lead
 
