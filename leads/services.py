@@ -97,6 +97,11 @@ def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEv
     return event
 
 
+def lead_events_relayed_mark(*, event_ids: list, at: datetime) -> int:
+    """The hook relay has handed these events on. Runs in the relay's transaction (it locked the rows)."""
+    return LeadEvent.objects.filter(pk__in=event_ids, relayed_at__isnull=True).update(relayed_at=at)
+
+
 # action_details documents (reference section 5), built when the event is written
 
 

@@ -37,7 +37,6 @@ TOTAL_TIMEOUT = 10.0
 RESPONSE_START_BYTES = 500
 CLIENT_CONNECTIONS = 8
 SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
-RELAY_MARGIN = timedelta(seconds=2)  # events commit a little after their occurred_at
 
 
 # Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
@@ -99,7 +98,7 @@ class Dispatcher:
         # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
         # anything committed before is found by this last look.
         close_old_connections()
-        if services.events_relay(wake=False)[0] or selectors.due_deliveries_exist():
+        if services.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
         return self.stats
 
@@ -157,7 +156,6 @@ class Dispatcher:
         in_flight: dict[asyncio.Task, services.Job] = {}
         per_sub: dict[int, int] = {}
         results: list[services.Result] = []
-        relay_since = timezone.now() - services.RELAY_LOOKBACK_FAST
         last_relay = last_claim = last_renew = last_sweep = 0.0
         last_activity = first_result_at = time.monotonic()
         want_claim = want_relay = True
@@ -174,9 +172,7 @@ class Dispatcher:
                 await self._db(services.deliveries_release_expired)
             if want_relay or now - last_relay > self.relay_poll:
                 last_relay, want_relay = now, False
-                relayed, newest = await self._db(services.events_relay, since=relay_since, wake=False)
-                if newest is not None:
-                    relay_since = max(relay_since, newest - RELAY_MARGIN)
+                relayed = await self._db(services.events_relay, wake=False)
                 if relayed:
                     self.stats.relayed += relayed
                     want_claim = True

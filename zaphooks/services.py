@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,9 +32,6 @@ logger = logging.getLogger(__name__)
 
 ROTATION_WINDOW = timedelta(hours=24)
 LEASE = timedelta(seconds=30)
-# How far back the relay looks for LeadEvents it has not relayed yet (fast path / sweeper).
-RELAY_LOOKBACK_FAST = timedelta(minutes=10)
-RELAY_LOOKBACK_SWEEP = timedelta(days=2)
 
 
 # --- signing secrets -------------------------------------------------------------------------
@@ -194,86 +191,83 @@ def _enqueue(task, *args) -> None:
 # --- the relay: LeadEvent outbox -> HookEvent + Delivery rows ----------------------------------
 
 
-@dataclass(frozen=True)
-class EventIn:
-    id: str
-    account_id: int
-    action: str
-    occurred_at: datetime
-    payload: dict
+def events_relay(*, limit: int = 500, wake: bool = True, now: datetime | None = None) -> int:
+    """Hand every LeadEvent not relayed yet to the subscriptions it matches; returns the events recorded.
 
-
-def events_fan_out(*, events: list[EventIn], now: datetime | None = None, wake: bool = True) -> int:
-    """Record events and one pending Delivery per matching active subscription; returns deliveries made.
-
-    Idempotent: an event already recorded is skipped whole (its deliveries exist already).
+    The outbox's own marker (LeadEvent.relayed_at, null until relayed) says what is left, not a time
+    window: an event is read once it has committed, however late that is after its occurred_at and
+    however long the workers were away. Batches are claimed with FOR UPDATE SKIP LOCKED, so two relays
+    never take the same events; HookEvent's primary key (the event id) and Delivery's unique pair make
+    a re-run harmless all the same.
     """
-    from .selectors import score_matcher
-
-    if not events:
-        return 0
-    now = now or timezone.now()
-    with transaction.atomic():
-        known = set(HookEvent.objects.filter(pk__in=[e.id for e in events]).values_list("pk", flat=True))
-        fresh = [e for e in events if e.id not in {str(k) for k in known}]
-        if not fresh:
-            return 0
-        HookEvent.objects.bulk_create(
-            [
-                HookEvent(
-                    id=e.id,
-                    account_id=e.account_id,
-                    action=e.action,
-                    occurred_at=e.occurred_at,
-                    body=json.dumps(e.payload, separators=(",", ":"), default=str),
-                )
-                for e in fresh
-            ],
-            ignore_conflicts=True,
-        )
-        subscriptions: dict[int, list[tuple[int, list, dict]]] = {}
-        for sub in Subscription.objects.filter(
-            account_id__in={e.account_id for e in fresh}, state=SubscriptionState.ACTIVE
-        ).values_list("id", "account_id", "events", "filter_resolved"):
-            subscriptions.setdefault(sub[1], []).append((sub[0], sub[2], sub[3]))
-        score_matches = score_matcher()
-        deliveries = [
-            Delivery(event_id=e.id, subscription_id=sub_id, next_attempt_at=now)
-            for e in fresh
-            for sub_id, sub_events, resolved in subscriptions.get(e.account_id, ())
-            if e.action in sub_events
-            and filters.filter_matches(resolved, e.payload.get("action_details") or {}, score_matches=score_matches)
-        ]
-        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
-    if deliveries and wake:
-        transaction.on_commit(wake_dispatcher)
-    return len(deliveries)
-
-
-def events_relay(
-    *, since: datetime | None = None, lookback: timedelta = RELAY_LOOKBACK_FAST, limit: int = 500, wake: bool = True
-) -> tuple[int, datetime | None]:
-    """Relay LeadEvents not relayed yet that occurred after `since` (default: now - lookback).
-
-    Returns how many were relayed and the newest occurred_at seen (the caller's next watermark).
-    """
-    from .selectors import lead_events_unrelayed
-
-    since = since or timezone.now() - lookback
-    relayed, newest = 0, None
+    recorded = 0
     while True:
-        batch = lead_events_unrelayed(limit=limit, since=since)
-        if not batch:
-            return relayed, newest
-        try:
-            events_fan_out(events=batch, wake=wake)
-        except IntegrityError:
-            # Another relay recorded some of these between our read and our write: read again.
-            continue
-        relayed += len(batch)
-        newest = max(e.occurred_at for e in batch)
-        if len(batch) < limit:
-            return relayed, newest
+        read, made, deliveries = _relay_batch(limit=limit, now=now or timezone.now())
+        recorded += made
+        if deliveries and wake:
+            wake_dispatcher()
+        if read < limit:
+            return recorded
+
+
+def _relay_batch(*, limit: int, now: datetime) -> tuple[int, int, int]:
+    """One transaction: up to `limit` events -> HookEvents + Deliveries, and the events marked relayed.
+
+    Six queries whatever the batch: the events with their leads, the accounts' active subscriptions,
+    the lead documents (leads.selectors.lead_details_many), two bulk inserts and one update. Events
+    nobody listens to are only marked.
+    """
+    from leads.selectors import lead_details_many
+    from leads.services import lead_events_relayed_mark
+
+    from .selectors import event_payload_with, lead_events_unrelayed, score_matcher
+
+    with transaction.atomic():
+        events = lead_events_unrelayed(limit=limit)
+        if not events:
+            return 0, 0, 0
+        subscriptions: dict[int, list[tuple[int, list, dict]]] = {}
+        for sub_id, account_id, sub_events, resolved in Subscription.objects.filter(
+            account_id__in={event.account_id for event in events}, state=SubscriptionState.ACTIVE
+        ).values_list("id", "account_id", "events", "filter_resolved"):
+            subscriptions.setdefault(account_id, []).append((sub_id, sub_events, resolved))
+        score_matches = score_matcher()
+        wanted = []
+        for event in events:
+            sub_ids = [
+                sub_id
+                for sub_id, sub_events, resolved in subscriptions.get(event.account_id, ())
+                if event.action in sub_events
+                and filters.filter_matches(resolved, event.details or {}, score_matches=score_matches)
+            ]
+            if sub_ids:
+                wanted.append((event, sub_ids))
+        deliveries = []
+        if wanted:
+            documents = lead_details_many([event.lead for event, _ in wanted])
+            HookEvent.objects.bulk_create(
+                [
+                    HookEvent(
+                        id=event.pk,
+                        account_id=event.account_id,
+                        action=event.action,
+                        occurred_at=event.occurred_at,
+                        body=json.dumps(
+                            event_payload_with(event, documents[event.lead_id]), separators=(",", ":"), default=str
+                        ),
+                    )
+                    for event, _ in wanted
+                ],
+                ignore_conflicts=True,
+            )
+            deliveries = [
+                Delivery(event_id=event.pk, subscription_id=sub_id, next_attempt_at=now)
+                for event, sub_ids in wanted
+                for sub_id in sub_ids
+            ]
+            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
+        lead_events_relayed_mark(event_ids=[event.pk for event in events], at=now)
+    return len(events), len(wanted), len(deliveries)
 
 
 def events_committed() -> None:

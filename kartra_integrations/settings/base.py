@@ -120,7 +120,6 @@ CELERY_BEAT_SCHEDULE = {
     "leads-sequence-engine": {"task": "leads.sequence_engine.sequence_engine_run_task", "schedule": 60.0},
     # Hook delivery: free expired claims, relay missed events, restart a dispatcher for due work.
     "zaphooks-sweep": {"task": "zaphooks.hooks_sweep", "schedule": 5.0},
-    "zaphooks-relay-deep": {"task": "zaphooks.hooks_relay_deep", "schedule": 600.0},
     "idempotency-keys-expire": {"task": "accounts.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
 }
 

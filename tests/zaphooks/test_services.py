@@ -1,8 +1,9 @@
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kartra_integrations.errors import ApplicationError
@@ -30,7 +31,7 @@ def _result(delivery, status_code, *, error="", retry_after=None, at=None):
 
 
 def _relay():
-    return services.events_relay(wake=False)[0]
+    return services.events_relay(wake=False)
 
 
 def test_relay_creates_one_delivery_per_matching_subscription(account, lead, tag):
@@ -81,6 +82,59 @@ def test_rolled_back_change_is_never_relayed(account, lead, tag):
         raise RuntimeError("the request failed after the tag was assigned")
     assert _relay() == 0
     assert Delivery.objects.count() == 0
+
+
+def test_event_older_than_any_window_is_relayed(account, lead, tag):
+    services.subscription_create(account=account, event="assign_tag", target_url="https://a.example/1")
+    lead_tag_assign(lead=lead, tag=tag)
+    # Workers and beat were away for a month: the event is still waiting in the outbox.
+    LeadEvent.objects.update(occurred_at=timezone.now() - timedelta(days=30))
+    assert _relay() == 1
+    assert Delivery.objects.get().event_id == LeadEvent.objects.get().pk
+
+
+def test_event_committed_after_newer_ones_were_relayed_is_relayed(account, lead, tag):
+    services.subscription_create(account=account, event="assign_tag", target_url="https://a.example/1")
+    lead_tag_assign(lead=lead, tag=tag)
+    assert _relay() == 1
+    with transaction.atomic():
+        # A long transaction: its event occurred an hour before the one relayed above, and commits now.
+        lead_tag_assign(lead=lead, tag=TagFactory(account=account))
+        late = LeadEvent.objects.order_by("-occurred_at").first()
+        LeadEvent.objects.filter(pk=late.pk).update(occurred_at=timezone.now() - timedelta(hours=1))
+    assert _relay() == 1
+    assert Delivery.objects.filter(event_id=late.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_during_the_events_open_transaction_relays_it_once_committed(postgres_only, account, lead, tag):
+    services.subscription_create(account=account, event="assign_tag", target_url="https://a.example/1")
+    written, release = threading.Event(), threading.Event()
+
+    def long_transaction():
+        try:
+            with transaction.atomic():
+                lead_tag_assign(lead=lead, tag=tag)
+                written.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=long_transaction)
+    writer.start()
+    assert written.wait(10)
+    assert _relay() == 0  # not committed yet: invisible, and not marked
+    release.set()
+    writer.join()
+    assert _relay() == 1
+    assert Delivery.objects.get().event_id == LeadEvent.objects.get().pk
+
+
+def test_events_nobody_listens_to_are_marked_relayed_without_a_hook_event(account, lead, tag):
+    lead_tag_assign(lead=lead, tag=tag)
+    assert _relay() == 0
+    assert LeadEvent.objects.get().relayed_at is not None
+    assert HookEvent.objects.count() == 0
 
 
 def test_other_accounts_events_do_not_reach_a_subscription(account, other_account, tag):
