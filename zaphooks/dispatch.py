@@ -37,6 +37,7 @@ TOTAL_TIMEOUT = 10.0
 RESPONSE_START_BYTES = 500
 CLIENT_CONNECTIONS = 8
 SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
+RELAY_BATCH = 500
 
 
 # Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
@@ -159,6 +160,7 @@ class Dispatcher:
         last_relay = last_claim = last_renew = last_sweep = 0.0
         last_activity = first_result_at = time.monotonic()
         want_claim = want_relay = True
+        woken = False
         wake_task = asyncio.create_task(self.woken.wait())
         while not SHUTTING_DOWN.is_set():
             now = time.monotonic()
@@ -170,13 +172,29 @@ class Dispatcher:
             if now - last_sweep > 5.0:
                 last_sweep = now
                 await self._db(services.deliveries_release_expired)
-            if want_relay or now - last_relay > self.relay_poll:
-                last_relay, want_relay = now, False
-                relayed = await self._db(services.events_relay, wake=False)
-                if relayed:
-                    self.stats.relayed += relayed
-                    want_claim = True
             room = self.max_in_flight - len(in_flight)
+            if want_relay or now - last_relay > self.relay_poll:
+                last_relay = now
+                # One batch at a time, its deliveries claimed as they are made (up to the room we
+                # have): sending starts after the first batch, not after the whole backlog.
+                batch = await self._db(
+                    services.events_relay_claim,
+                    limit=RELAY_BATCH,
+                    claim=max(room, 0),
+                    room={sub: self.per_target - n for sub, n in per_sub.items()},
+                    default_room=self.per_target,
+                )
+                want_relay = batch.read == RELAY_BATCH
+                self.stats.relayed += batch.recorded
+                if batch.deliveries > len(batch.jobs) or (woken and not batch.read):
+                    # Deliveries left pending, or a wake-up that was not about new events (a replay).
+                    want_claim = True
+                woken = False
+                if batch.jobs:
+                    last_activity = time.monotonic()
+                    await self._secrets_for({job.account_id for job in batch.jobs})
+                    self._start(batch.jobs, in_flight, per_sub)
+                room = self.max_in_flight - len(in_flight)
             if room > 0 and (want_claim or now - last_claim > self.claim_poll):
                 last_claim = now
                 limit = min(room, 500)
@@ -191,9 +209,7 @@ class Dispatcher:
                 if jobs:
                     last_activity = time.monotonic()
                     await self._secrets_for({job.account_id for job in jobs})
-                for job in jobs:
-                    per_sub[job.subscription_id] = per_sub.get(job.subscription_id, 0) + 1
-                    in_flight[asyncio.create_task(self._send(job))] = job
+                    self._start(jobs, in_flight, per_sub)
             if results and (len(results) >= 200 or not in_flight or time.monotonic() - first_result_at > 0.02):
                 batch, results = results, []
                 await self._db(services.deliveries_record, results=batch)
@@ -213,7 +229,7 @@ class Dispatcher:
                 if task is wake_task:
                     self.woken.clear()
                     wake_task = asyncio.create_task(self.woken.wait())
-                    want_relay = want_claim = True
+                    want_relay = woken = True
                     continue
                 job = in_flight.pop(task)
                 per_sub[job.subscription_id] -= 1
@@ -229,6 +245,11 @@ class Dispatcher:
             results.extend(finished)
         if results:
             await self._db(services.deliveries_record, results=results)
+
+    def _start(self, jobs: list, in_flight: dict, per_sub: dict) -> None:
+        for job in jobs:
+            per_sub[job.subscription_id] = per_sub.get(job.subscription_id, 0) + 1
+            in_flight[asyncio.create_task(self._send(job))] = job
 
     def _renew(self, lock: wake.DispatcherLock) -> bool:
         try:

@@ -135,19 +135,26 @@ def next_due_at() -> datetime | None:
 
 
 def lead_events_unrelayed(*, limit: int) -> list:
-    """The oldest LeadEvents not relayed yet (with their leads), locked for the caller's transaction.
+    """The oldest LeadEvents not relayed yet, locked for the caller's transaction.
 
-    SKIP LOCKED: rows another relay holds are left to it. Reads the partial index of unrelayed rows
-    (leadevent_unrelayed_idx), so the cost does not grow with the outbox. Call inside a transaction.
+    SKIP LOCKED: rows another relay holds are left to it. An index scan of the partial index of
+    unrelayed rows (leadevent_unrelayed_idx, in occurred_at order) that stops at `limit`, so the cost
+    does not grow with the outbox. No join: joined to the leads, PostgreSQL chose a bitmap scan of
+    every dead entry of that index per lead (57 ms for nothing to do). Call inside a transaction.
     """
     from leads.models import LeadEvent
 
     return list(
-        LeadEvent.objects.select_for_update(skip_locked=True, of=("self",))
+        LeadEvent.objects.select_for_update(skip_locked=True)
         .filter(relayed_at__isnull=True)
-        .select_related("lead")
         .order_by("occurred_at")[:limit]
     )
+
+
+def leads_by_id(lead_ids: set[int]) -> dict:
+    from leads.models import Lead
+
+    return Lead.objects.in_bulk(lead_ids)
 
 
 def event_payload_with(event, lead_document: dict) -> dict:

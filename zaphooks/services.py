@@ -3,7 +3,7 @@
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -202,49 +202,77 @@ def events_relay(*, limit: int = 500, wake: bool = True, now: datetime | None = 
     """
     recorded = 0
     while True:
-        read, made, deliveries = _relay_batch(limit=limit, now=now or timezone.now())
-        recorded += made
-        if deliveries and wake:
+        batch = _relay_batch(limit=limit, now=now or timezone.now())
+        recorded += batch.recorded
+        if batch.deliveries and wake:
             wake_dispatcher()
-        if read < limit:
+        if batch.read < limit:
             return recorded
 
 
-def _relay_batch(*, limit: int, now: datetime) -> tuple[int, int, int]:
+@dataclass
+class RelayBatch:
+    read: int = 0  # events taken from the outbox
+    recorded: int = 0  # of which someone listens to (a HookEvent each)
+    deliveries: int = 0  # deliveries made
+    jobs: list = field(default_factory=list)  # deliveries made already claimed (see events_relay_claim)
+
+
+def events_relay_claim(
+    *, limit: int, claim: int, room: dict[int, int], default_room: int, now: datetime | None = None
+) -> RelayBatch:
+    """The dispatcher's relay: one batch, and up to `claim` of the deliveries it makes come back as
+    Jobs already claimed (state sending, leased), at most `room[sub]` per subscription, so a fresh
+    event goes out without a claim round-trip. The rest wait as pending for deliveries_claim."""
+    return _relay_batch(limit=limit, now=now or timezone.now(), claim=(claim, room, default_room))
+
+
+def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | None = None) -> RelayBatch:
     """One transaction: up to `limit` events -> HookEvents + Deliveries, and the events marked relayed.
 
-    Six queries whatever the batch: the events with their leads, the accounts' active subscriptions,
-    the lead documents (leads.selectors.lead_details_many), two bulk inserts and one update. Events
-    nobody listens to are only marked.
+    Eight queries whatever the batch: the events, the HookEvents among them (relayed before this
+    marker existed), the accounts' active subscriptions, their leads, the lead documents
+    (leads.selectors.lead_details_many), two bulk inserts and one update. Events nobody listens to
+    are only marked.
     """
     from leads.selectors import lead_details_many
     from leads.services import lead_events_relayed_mark
 
-    from .selectors import event_payload_with, lead_events_unrelayed, score_matcher
+    from .selectors import event_payload_with, lead_events_unrelayed, leads_by_id, score_matcher
 
     with transaction.atomic():
         events = lead_events_unrelayed(limit=limit)
         if not events:
-            return 0, 0, 0
-        subscriptions: dict[int, list[tuple[int, list, dict]]] = {}
-        for sub_id, account_id, sub_events, resolved in Subscription.objects.filter(
+            return RelayBatch()
+        result = RelayBatch(read=len(events))
+        known = set(HookEvent.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
+        subscriptions: dict[int, list[tuple[int, list, dict, str]]] = {}
+        for sub_id, account_id, sub_events, resolved, target_url in Subscription.objects.filter(
             account_id__in={event.account_id for event in events}, state=SubscriptionState.ACTIVE
-        ).values_list("id", "account_id", "events", "filter_resolved"):
-            subscriptions.setdefault(account_id, []).append((sub_id, sub_events, resolved))
+        ).values_list("id", "account_id", "events", "filter_resolved", "target_url"):
+            subscriptions.setdefault(account_id, []).append((sub_id, sub_events, resolved, target_url))
         score_matches = score_matcher()
         wanted = []
         for event in events:
-            sub_ids = [
-                sub_id
-                for sub_id, sub_events, resolved in subscriptions.get(event.account_id, ())
+            if event.pk in known:
+                continue
+            matching = [
+                (sub_id, target_url)
+                for sub_id, sub_events, resolved, target_url in subscriptions.get(event.account_id, ())
                 if event.action in sub_events
                 and filters.filter_matches(resolved, event.details or {}, score_matches=score_matches)
             ]
-            if sub_ids:
-                wanted.append((event, sub_ids))
-        deliveries = []
+            if matching:
+                wanted.append((event, matching))
         if wanted:
-            documents = lead_details_many([event.lead for event, _ in wanted])
+            leads = leads_by_id({event.lead_id for event, _ in wanted})
+            documents = lead_details_many(list(leads.values()))
+            bodies = {
+                event.pk: json.dumps(
+                    event_payload_with(event, documents[event.lead_id]), separators=(",", ":"), default=str
+                )
+                for event, _ in wanted
+            }
             HookEvent.objects.bulk_create(
                 [
                     HookEvent(
@@ -252,22 +280,47 @@ def _relay_batch(*, limit: int, now: datetime) -> tuple[int, int, int]:
                         account_id=event.account_id,
                         action=event.action,
                         occurred_at=event.occurred_at,
-                        body=json.dumps(
-                            event_payload_with(event, documents[event.lead_id]), separators=(",", ":"), default=str
-                        ),
+                        body=bodies[event.pk],
                     )
                     for event, _ in wanted
-                ],
-                ignore_conflicts=True,
+                ]
             )
-            deliveries = [
-                Delivery(event_id=event.pk, subscription_id=sub_id, next_attempt_at=now)
-                for event, sub_ids in wanted
-                for sub_id in sub_ids
+            left, room, default_room = claim or (0, {}, 0)
+            room = dict(room)
+            deliveries, claimed = [], []
+            for event, matching in wanted:
+                for sub_id, target_url in matching:
+                    free = room.get(sub_id, default_room)
+                    if left > 0 and free > 0:
+                        left, room[sub_id] = left - 1, free - 1
+                        delivery = Delivery(
+                            event_id=event.pk,
+                            subscription_id=sub_id,
+                            state=DeliveryState.SENDING,
+                            next_attempt_at=now,
+                            claimed_until=now + LEASE,
+                        )
+                        claimed.append((delivery, event, target_url))
+                    else:
+                        delivery = Delivery(event_id=event.pk, subscription_id=sub_id, next_attempt_at=now)
+                    deliveries.append(delivery)
+            # No ignore_conflicts: the events are locked and new, and the ids of the claimed come back.
+            Delivery.objects.bulk_create(deliveries, batch_size=1000)
+            result.recorded, result.deliveries = len(wanted), len(deliveries)
+            result.jobs = [
+                Job(
+                    delivery.pk,
+                    delivery.subscription_id,
+                    event.account_id,
+                    str(event.pk),
+                    target_url,
+                    bodies[event.pk],
+                    0,
+                )
+                for delivery, event, target_url in claimed
             ]
-            Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
         lead_events_relayed_mark(event_ids=[event.pk for event in events], at=now)
-    return len(events), len(wanted), len(deliveries)
+    return result
 
 
 def events_committed() -> None:
