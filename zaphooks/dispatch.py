@@ -38,6 +38,7 @@ RESPONSE_START_BYTES = 500
 CLIENT_CONNECTIONS = 8
 SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
 RELAY_BATCH = 500
+RECORD_AFTER = 0.2  # seconds a result may wait to be recorded with others
 
 
 # Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
@@ -210,11 +211,12 @@ class Dispatcher:
                     last_activity = time.monotonic()
                     await self._secrets_for({job.account_id for job in jobs})
                     self._start(jobs, in_flight, per_sub)
-            if results and (len(results) >= 200 or not in_flight or time.monotonic() - first_result_at > 0.02):
+            # Results wait up to RECORD_AFTER to be written together: the one database thread then
+            # stays free for the relay, which is what a fresh event waits on.
+            if results and (len(results) >= 200 or time.monotonic() - first_result_at > RECORD_AFTER):
                 batch, results = results, []
                 await self._db(services.deliveries_record, results=batch)
                 self.stats.sent += len(batch)
-                want_claim = True
                 last_activity = time.monotonic()
                 continue
             if not in_flight and not want_claim and not want_relay:
@@ -223,7 +225,9 @@ class Dispatcher:
                     break
                 if idle > self.idle_seconds and not await self._db(self._retry_soon):
                     break
-            timeout = 0.02 if results else min(self.relay_poll, self.claim_poll)
+            timeout = min(self.relay_poll, self.claim_poll)
+            if results:
+                timeout = max(0.001, min(timeout, first_result_at + RECORD_AFTER - time.monotonic()))
             done, _ = await asyncio.wait({*in_flight, wake_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is wake_task:

@@ -324,8 +324,11 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
 
 
 def events_committed() -> None:
-    """The fast path: leads calls `transaction.on_commit(events_committed)` after writing events."""
-    wake_dispatcher(relay=True)
+    """The fast path: leads calls `transaction.on_commit(events_committed)` after writing events.
+
+    A no-op where HOOKS_WAKE_ON_COMMIT is off (the unit tests: no worker to wake)."""
+    if settings.HOOKS_WAKE_ON_COMMIT:
+        wake_dispatcher(relay=True)
 
 
 # --- claiming and recording (the dispatcher calls these from its database thread) -------------

@@ -159,6 +159,9 @@ MODERATION_HOLIDAY_COUNTRY = env("MODERATION_HOLIDAY_COUNTRY", default="US")
 
 # Outbound hooks may reach http, private and loopback targets only where this is true.
 HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# Wake the hook dispatcher when a transaction that wrote lead events commits (the fast path; the
+# sweeper finds the events without it, within seconds). Off in the test settings: no worker there.
+HOOKS_WAKE_ON_COMMIT = env.bool("HOOKS_WAKE_ON_COMMIT", default=True)
 
 # Proxies whose X-Forwarded-For we believe (addresses or networks).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

@@ -377,3 +377,19 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
     assert len(every) == len(set(every)) == 200
     assert not Delivery.objects.filter(state=DeliveryState.PENDING).exists()
     assert main_connection.vendor == "postgresql"
+
+
+def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings, monkeypatch):
+    woken = []
+    monkeypatch.setattr(services, "wake_dispatcher", lambda **kwargs: woken.append(kwargs))
+    settings.HOOKS_WAKE_ON_COMMIT = True
+    services.events_committed()
+    assert woken == [{"relay": True}]
+
+
+def test_committed_events_wake_nothing_when_wake_on_commit_is_off(settings, monkeypatch):
+    woken = []
+    monkeypatch.setattr(services, "wake_dispatcher", lambda **kwargs: woken.append(kwargs))
+    settings.HOOKS_WAKE_ON_COMMIT = False
+    services.events_committed()
+    assert woken == []
