@@ -80,8 +80,10 @@ class Dispatcher:
         self.per_target = per_target or _setting("HOOKS_MAX_IN_FLIGHT_PER_TARGET", 256)
         self.idle_seconds = idle_seconds if idle_seconds is not None else _setting("HOOKS_DISPATCH_IDLE_SECONDS", 20.0)
         self.max_seconds = max_seconds or _setting("HOOKS_DISPATCH_MAX_SECONDS", 600.0)
-        self.relay_poll = _setting("HOOKS_RELAY_POLL_SECONDS", 0.1)
         self.has_redis = wake.redis_client() is not None
+        # With Redis, every commit that writes events wakes us (BLPOP): polling is only the safety
+        # net, and each empty poll would hold the one database thread that a woken relay waits on.
+        self.relay_poll = _setting("HOOKS_RELAY_POLL_SECONDS", 1.0 if self.has_redis else 0.1)
         self.claim_poll = 0.5 if self.has_redis else 0.05
         self.stats = Stats()
 

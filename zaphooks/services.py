@@ -230,10 +230,10 @@ def events_relay_claim(
 def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | None = None) -> RelayBatch:
     """One transaction: up to `limit` events -> HookEvents + Deliveries, and the events marked relayed.
 
-    Eight queries whatever the batch: the events, the HookEvents among them (relayed before this
-    marker existed), the accounts' active subscriptions, their leads, the lead documents
-    (leads.selectors.lead_details_many), two bulk inserts and one update. Events nobody listens to
-    are only marked.
+    Seven queries whatever the batch: the events, the accounts' active subscriptions, their leads,
+    the lead documents (leads.selectors.lead_details_many), two bulk inserts and one update. Events
+    nobody listens to are only marked. The events are locked and not relayed, so their HookEvents
+    and Deliveries are new: plain inserts, which give back the ids of the claimed deliveries.
     """
     from leads.selectors import lead_details_many
     from leads.services import lead_events_relayed_mark
@@ -245,7 +245,6 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
         if not events:
             return RelayBatch()
         result = RelayBatch(read=len(events))
-        known = set(HookEvent.objects.filter(pk__in=[event.pk for event in events]).values_list("pk", flat=True))
         subscriptions: dict[int, list[tuple[int, list, dict, str]]] = {}
         for sub_id, account_id, sub_events, resolved, target_url in Subscription.objects.filter(
             account_id__in={event.account_id for event in events}, state=SubscriptionState.ACTIVE
@@ -254,8 +253,6 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
         score_matches = score_matcher()
         wanted = []
         for event in events:
-            if event.pk in known:
-                continue
             matching = [
                 (sub_id, target_url)
                 for sub_id, sub_events, resolved, target_url in subscriptions.get(event.account_id, ())
