@@ -270,7 +270,7 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
                 )
                 for event, _ in wanted
             }
-            HookEvent.objects.bulk_create(
+            _rows_insert(
                 [
                     HookEvent(
                         id=event.pk,
@@ -302,7 +302,7 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
                         delivery = Delivery(event_id=event.pk, subscription_id=sub_id, next_attempt_at=now)
                     deliveries.append(delivery)
             # No ignore_conflicts: the events are locked and new, and the ids of the claimed come back.
-            Delivery.objects.bulk_create(deliveries, batch_size=1000)
+            _rows_insert(deliveries)
             result.recorded, result.deliveries = len(wanted), len(deliveries)
             result.jobs = [
                 Job(
@@ -318,6 +318,42 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
             ]
         lead_events_relayed_mark(event_ids=[event.pk for event in events], at=now)
     return result
+
+
+def _rows_insert(rows: list) -> None:
+    """bulk_create of HookEvents or Deliveries (primary keys set on the rows); on PostgreSQL one
+    INSERT ... SELECT FROM unnest() bound server-side. Django binds client-side there, quoting every
+    value in Python: the relay's two inserts (500 bodies of ~800 bytes, 1,000 deliveries) were 14 %
+    of the dispatcher's CPU."""
+    import psycopg
+    from django.db import connection
+    from django.db.models import AutoField, BigAutoField
+
+    if not rows:
+        return
+    model = type(rows[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows, batch_size=1000)
+        return
+    meta = model._meta
+    generated = isinstance(meta.pk, AutoField | BigAutoField)
+    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
+    # Plain values (uuid, int, str, aware datetime: what these two models hold) dumped in binary
+    # (%b): text-format arrays escape every quote of every body with a regex.
+    columns = [[f.pre_save(row, True) for row in rows] for f in fields]
+    # Identifiers and types come from the model's meta, values are bound parameters.
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({', '.join(f'%b::{f.cast_db_type(connection)}[]' for f in fields)})"
+    )
+    if generated:
+        sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, columns)
+        if generated:
+            for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+                row.pk = pk
 
 
 def events_committed() -> None:
