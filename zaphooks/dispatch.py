@@ -303,7 +303,8 @@ class Dispatcher:
                         chunks += chunk
                         if len(chunks) >= RESPONSE_START_BYTES:
                             break
-                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace")
+                    # (PostgreSQL text holds no NUL)
+                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace").replace("\x00", "")
         except TimeoutError:
             status_code, error = None, f"timed out after {TOTAL_TIMEOUT:g} s"
         except httpx.TimeoutException as exc:
