@@ -58,9 +58,16 @@ async def bare_loop(url: str, bodies: list[str], concurrency: int, per_client: i
     """The machine's limit: httpx posting the bodies, nothing else (no database, no signing, no log)."""
     import httpx
 
+    from zaphooks import targets
+
     queue = list(bodies)
     limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
-    clients = [httpx.AsyncClient(limits=limits, timeout=10) for _ in range(max(1, concurrency // per_client))]
+    # The dispatcher's own transport (its cheaper socket check included), so a faster client
+    # raises the baseline too; the SSRF guard costs nothing here (private targets allowed).
+    clients = [
+        httpx.AsyncClient(transport=targets.guarded_transport(limits=limits), timeout=10)
+        for _ in range(max(1, concurrency // per_client))
+    ]
 
     async def worker(i):
         client = clients[i % len(clients)]
@@ -98,9 +105,27 @@ def throughput_run(account, leads, tag, port: int, prefix: str, label: str) -> t
     return rate, latencies
 
 
+def vacuum_outbox() -> None:
+    """Stand in for autovacuum where it is off (as on the shared development cluster): every relayed
+    event leaves a dead row in the relay's partial index, which production's autovacuum (tuned for
+    the table by leads migration 0004) cleans every 5,000 rows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        if cursor.fetchone()[0] == "on":
+            return
+        for table in ("leads_leadevent", "zaphooks_delivery", "zaphooks_hookevent", "zaphooks_deliveryattempt"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
 def rate_run(account, leads, tag, port: int, *, hook: bool) -> list[float]:
-    """One event per transaction at a steady 100 a second; latency = arrival - commit, per event."""
+    """One event per transaction at a steady 100 a second; latency = arrival - commit, per event.
+
+    Without the hook, lead-event commits do not wake the dispatcher either (HOOKS_WAKE_ON_COMMIT
+    off in this process): the relay's own polling and the sweeper find the events."""
     from django.db import transaction
+    from django.test import override_settings
 
     from leads.models import LeadEvent
     from leads.services import lead_tag_assign, lead_tag_unassign
@@ -119,10 +144,8 @@ def rate_run(account, leads, tag, port: int, *, hook: bool) -> list[float]:
             time.sleep(pause)
         lead = leads[i % len(leads)]
         assigning = not lead.tags_have
-        with transaction.atomic():
+        with override_settings(HOOKS_WAKE_ON_COMMIT=hook), transaction.atomic():
             (lead_tag_assign if assigning else lead_tag_unassign)(lead=lead, tag=tag)
-            if hook:
-                transaction.on_commit(services.events_committed)
         commits_at = time.time()
         lead.tags_have = assigning
         event_id = LeadEvent.objects.filter(lead=lead).order_by("-occurred_at").values_list("id", flat=True).first()
@@ -178,13 +201,17 @@ def main() -> None:
         print(f"payload {len(body)} bytes")
         receiver_reset(fast_port)
 
+        vacuum_outbox()
         rate1, lat1 = throughput_run(account, leads, tag, fast_port, "/fast/", "1. receiver answers at once")
         Subscription.objects.filter(account=account).update(state="deleted")
+        vacuum_outbox()
         rate2, lat2 = throughput_run(account, leads, tag, slow_port, "/slow/", "2. receiver answers after 200 ms")
         Subscription.objects.filter(account=account).update(state="deleted")
         receiver_reset(fast_port)
+        vacuum_outbox()
         lat3 = rate_run(account, leads, tag, fast_port, hook=True)
         Subscription.objects.filter(account=account).update(state="deleted")
+        vacuum_outbox()
         lat3_poll = rate_run(account, leads, tag, fast_port, hook=False)
         Subscription.objects.filter(account=account).update(state="deleted")
     finally:
@@ -210,7 +237,7 @@ def main() -> None:
         f"3. 100 events/s, leads on_commit hook: {pcts(lat3)} (target p95 < 50 ms: "
         f"{50 / percentile(lat3, 95):.2f}x headroom)"
     )
-    print(f"3b. 100 events/s, relay polling only (no hook): {pcts(lat3_poll)}")
+    print(f"3b. 100 events/s, no wake-up on commit (relay polls every second): {pcts(lat3_poll)}")
 
 
 if __name__ == "__main__":

@@ -659,12 +659,19 @@ class LeadEvent(models.Model):
     # The platform's action_details shape, built when the event is written.
     details = models.JSONField(default=dict)
     occurred_at = models.DateTimeField(default=timezone.now)
+    # Null until the hook relay (zaphooks.services.events_relay) has handed the event on: the relay
+    # reads the rows still null, whenever they committed, so no outage or late commit loses one.
+    relayed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [
             models.Index(fields=["account", "action", "occurred_at"], name="leadevent_account_action_idx"),
             models.Index(fields=["lead", "-occurred_at"], name="leadevent_lead_idx"),
+            # Only the few rows not relayed yet: the relay's scan costs the same at any table size.
+            models.Index(
+                fields=["occurred_at"], name="leadevent_unrelayed_idx", condition=models.Q(relayed_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -231,6 +231,87 @@ def lead_details(lead: Lead) -> dict:
     rows: dict[str, list[tuple]] = defaultdict(list)
     for row in _lead_detail_rows(lead):
         rows[row[0]].append(row)
+    return _lead_document(lead, rows)
+
+
+def _lead_details_many_query(lead_ids: list[int], account_ids: list[int]) -> models.QuerySet:
+    """_lead_detail_query for many leads at once: the same branches with the owner (lead or account
+    id) as second column, and the leads' custom field values as a branch of their own.
+    Columns: kind, owner, id, name, status, number, number2, text."""
+    text, number = CharField(), IntegerField()
+    none_text, none_number = Cast(Value(None), output_field=text), Cast(Value(None), output_field=number)
+
+    def kind(name: str) -> Value:
+        return Value(name, output_field=text)
+
+    parts = [
+        LeadTag.objects.filter(lead_id__in=lead_ids).values_list(
+            kind("tag"), "lead_id", "tag_id", "tag__name", none_text, none_number, none_number, none_text
+        ),
+        ListSubscription.objects.filter(lead_id__in=lead_ids).values_list(
+            kind("list"), "lead_id", "list_id", "list__name", "status", none_number, none_number, none_text
+        ),
+        SequenceSubscription.objects.filter(lead_id__in=lead_ids).values_list(
+            kind("sequence"), "lead_id", "sequence_id", "sequence__name", "status", "step", none_number, none_text
+        ),
+        MembershipAccess.objects.filter(lead_id__in=lead_ids).values_list(
+            kind("membership"),
+            "lead_id",
+            "membership_id",
+            "membership__name",
+            "status",
+            "level_id",
+            none_number,
+            "level__name",
+        ),
+        CustomField.objects.filter(account_id__in=account_ids).values_list(
+            kind("field"), "account_id", "id", "identifier", "type", none_number, none_number, none_text
+        ),
+        CustomFieldOption.objects.filter(field__account_id__in=account_ids).values_list(
+            kind("option"), "field__account_id", "id", "value", none_text, "field_id", "position", none_text
+        ),
+        LeadCustomFieldValue.objects.filter(lead_id__in=lead_ids).values_list(
+            kind("value"), "lead_id", "field_id", none_text, none_text, none_number, none_number, Cast("value", text)
+        ),
+    ]
+    return parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
+
+
+FEW_LEADS = 3
+
+
+def lead_details_many(leads: list[Lead]) -> dict[int, dict]:
+    """lead_details for many leads (their rows already read), by lead id: ONE query for the lot.
+
+    The hook relay builds a batch of payloads with it; each document is exactly lead_details'. Up to
+    FEW_LEADS leads it runs lead_details per lead (one query each, nothing to compile)."""
+    leads = list({lead.pk: lead for lead in leads}.values())
+    if len(leads) <= FEW_LEADS:
+        # Compiling the seven-branch query costs ~10 ms; lead_details' is compiled once per process.
+        return {lead.pk: lead_details(lead) for lead in leads}
+    by_lead: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    by_account: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
+    values: dict[tuple[int, int], str | None] = {}
+    query = _lead_details_many_query([lead.pk for lead in leads], sorted({lead.account_id for lead in leads}))
+    for kind, owner, *row in query:
+        if kind == "value":
+            values[(owner, row[0])] = row[5]
+        elif kind in ("field", "option"):
+            by_account[owner][kind].append((kind, *row))
+        else:
+            by_lead[owner][kind].append((kind, *row))
+    documents = {}
+    for lead in leads:
+        rows = by_lead[lead.pk]
+        account_rows = by_account[lead.account_id]
+        rows["option"] = account_rows["option"]
+        rows["field"] = [(*field[:6], values.get((lead.pk, field[1]))) for field in account_rows["field"]]
+        documents[lead.pk] = _lead_document(lead, rows)
+    return documents
+
+
+def _lead_document(lead: Lead, rows: dict[str, list[tuple]]) -> dict:
+    """The document from the rows of _lead_detail_query's shape, grouped by kind."""
     options: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for _, option_id, name, _, field_id, position, _ in rows["option"]:
         options[field_id].append((position, option_id, name))

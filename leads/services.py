@@ -93,8 +93,26 @@ def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEv
     """
     event = LeadEvent.objects.create(account_id=lead.account_id, lead=lead, action=action, details=details)
     _events_collected_note(event)
-    transaction.on_commit(events_committed)
+    _events_committed_once()
     return event
+
+
+def _events_committed_once() -> None:
+    """One wake-up per transaction however many events it writes (an import writes thousands, and
+    each wake-up is a Redis round-trip, or a Celery message when no dispatcher runs).
+
+    Django drops the callbacks of a savepoint that rolls back, so one still registered will run
+    unless a savepoint that is open now rolls back, and every open savepoint encloses the event
+    being written now: it would roll back too."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is events_committed for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(events_committed)
+
+
+def lead_events_relayed_mark(*, event_ids: list, at: datetime) -> int:
+    """The hook relay has handed these events on. Runs in the relay's transaction (it locked the rows)."""
+    return LeadEvent.objects.filter(pk__in=event_ids, relayed_at__isnull=True).update(relayed_at=at)
 
 
 # action_details documents (reference section 5), built when the event is written

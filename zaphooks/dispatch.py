@@ -37,7 +37,8 @@ TOTAL_TIMEOUT = 10.0
 RESPONSE_START_BYTES = 500
 CLIENT_CONNECTIONS = 8
 SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
-RELAY_MARGIN = timedelta(seconds=2)  # events commit a little after their occurred_at
+RELAY_BATCH = 500
+RECORD_AFTER = 0.2  # seconds a result may wait to be recorded with others
 
 
 # Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
@@ -79,8 +80,10 @@ class Dispatcher:
         self.per_target = per_target or _setting("HOOKS_MAX_IN_FLIGHT_PER_TARGET", 256)
         self.idle_seconds = idle_seconds if idle_seconds is not None else _setting("HOOKS_DISPATCH_IDLE_SECONDS", 20.0)
         self.max_seconds = max_seconds or _setting("HOOKS_DISPATCH_MAX_SECONDS", 600.0)
-        self.relay_poll = _setting("HOOKS_RELAY_POLL_SECONDS", 0.1)
         self.has_redis = wake.redis_client() is not None
+        # With Redis, every commit that writes events wakes us (BLPOP): polling is only the safety
+        # net, and each empty poll would hold the one database thread that a woken relay waits on.
+        self.relay_poll = _setting("HOOKS_RELAY_POLL_SECONDS", 1.0 if self.has_redis else 0.1)
         self.claim_poll = 0.5 if self.has_redis else 0.05
         self.stats = Stats()
 
@@ -99,7 +102,7 @@ class Dispatcher:
         # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
         # anything committed before is found by this last look.
         close_old_connections()
-        if services.events_relay(wake=False)[0] or selectors.due_deliveries_exist():
+        if services.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
         return self.stats
 
@@ -157,10 +160,10 @@ class Dispatcher:
         in_flight: dict[asyncio.Task, services.Job] = {}
         per_sub: dict[int, int] = {}
         results: list[services.Result] = []
-        relay_since = timezone.now() - services.RELAY_LOOKBACK_FAST
         last_relay = last_claim = last_renew = last_sweep = 0.0
         last_activity = first_result_at = time.monotonic()
         want_claim = want_relay = True
+        woken = False
         wake_task = asyncio.create_task(self.woken.wait())
         while not SHUTTING_DOWN.is_set():
             now = time.monotonic()
@@ -172,15 +175,29 @@ class Dispatcher:
             if now - last_sweep > 5.0:
                 last_sweep = now
                 await self._db(services.deliveries_release_expired)
-            if want_relay or now - last_relay > self.relay_poll:
-                last_relay, want_relay = now, False
-                relayed, newest = await self._db(services.events_relay, since=relay_since, wake=False)
-                if newest is not None:
-                    relay_since = max(relay_since, newest - RELAY_MARGIN)
-                if relayed:
-                    self.stats.relayed += relayed
-                    want_claim = True
             room = self.max_in_flight - len(in_flight)
+            if want_relay or now - last_relay > self.relay_poll:
+                last_relay = now
+                # One batch at a time, its deliveries claimed as they are made (up to the room we
+                # have): sending starts after the first batch, not after the whole backlog.
+                batch = await self._db(
+                    services.events_relay_claim,
+                    limit=RELAY_BATCH,
+                    claim=max(room, 0),
+                    room={sub: self.per_target - n for sub, n in per_sub.items()},
+                    default_room=self.per_target,
+                )
+                want_relay = batch.read == RELAY_BATCH
+                self.stats.relayed += batch.recorded
+                if batch.deliveries > len(batch.jobs) or (woken and not batch.read):
+                    # Deliveries left pending, or a wake-up that was not about new events (a replay).
+                    want_claim = True
+                woken = False
+                if batch.jobs:
+                    last_activity = time.monotonic()
+                    await self._secrets_for({job.account_id for job in batch.jobs})
+                    self._start(batch.jobs, in_flight, per_sub)
+                room = self.max_in_flight - len(in_flight)
             if room > 0 and (want_claim or now - last_claim > self.claim_poll):
                 last_claim = now
                 limit = min(room, 500)
@@ -195,14 +212,13 @@ class Dispatcher:
                 if jobs:
                     last_activity = time.monotonic()
                     await self._secrets_for({job.account_id for job in jobs})
-                for job in jobs:
-                    per_sub[job.subscription_id] = per_sub.get(job.subscription_id, 0) + 1
-                    in_flight[asyncio.create_task(self._send(job))] = job
-            if results and (len(results) >= 200 or not in_flight or time.monotonic() - first_result_at > 0.02):
+                    self._start(jobs, in_flight, per_sub)
+            # Results wait up to RECORD_AFTER to be written together: the one database thread then
+            # stays free for the relay, which is what a fresh event waits on.
+            if results and (len(results) >= 200 or time.monotonic() - first_result_at > RECORD_AFTER):
                 batch, results = results, []
                 await self._db(services.deliveries_record, results=batch)
                 self.stats.sent += len(batch)
-                want_claim = True
                 last_activity = time.monotonic()
                 continue
             if not in_flight and not want_claim and not want_relay:
@@ -211,13 +227,15 @@ class Dispatcher:
                     break
                 if idle > self.idle_seconds and not await self._db(self._retry_soon):
                     break
-            timeout = 0.02 if results else min(self.relay_poll, self.claim_poll)
+            timeout = min(self.relay_poll, self.claim_poll)
+            if results:
+                timeout = max(0.001, min(timeout, first_result_at + RECORD_AFTER - time.monotonic()))
             done, _ = await asyncio.wait({*in_flight, wake_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is wake_task:
                     self.woken.clear()
                     wake_task = asyncio.create_task(self.woken.wait())
-                    want_relay = want_claim = True
+                    want_relay = woken = True
                     continue
                 job = in_flight.pop(task)
                 per_sub[job.subscription_id] -= 1
@@ -233,6 +251,11 @@ class Dispatcher:
             results.extend(finished)
         if results:
             await self._db(services.deliveries_record, results=results)
+
+    def _start(self, jobs: list, in_flight: dict, per_sub: dict) -> None:
+        for job in jobs:
+            per_sub[job.subscription_id] = per_sub.get(job.subscription_id, 0) + 1
+            in_flight[asyncio.create_task(self._send(job))] = job
 
     def _renew(self, lock: wake.DispatcherLock) -> bool:
         try:
@@ -280,7 +303,8 @@ class Dispatcher:
                         chunks += chunk
                         if len(chunks) >= RESPONSE_START_BYTES:
                             break
-                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace")
+                    # (PostgreSQL text holds no NUL)
+                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace").replace("\x00", "")
         except TimeoutError:
             status_code, error = None, f"timed out after {TOTAL_TIMEOUT:g} s"
         except httpx.TimeoutException as exc:

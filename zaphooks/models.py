@@ -1,8 +1,9 @@
 """REST-hook subscriptions and the durable delivery outbox.
 
 The flow: leads writes a LeadEvent (its outbox) in the same transaction as the lead change; the
-relay (services.events_relay) copies each new one into a HookEvent with its signed-once body and
-creates one Delivery per matching active Subscription, all in one transaction; the dispatcher
+relay (services.events_relay) takes the LeadEvents not relayed yet (LeadEvent.relayed_at is null),
+copies each one someone listens to into a HookEvent with its body and creates one Delivery per
+matching active Subscription, and marks them relayed, all in one transaction; the dispatcher
 (dispatch.py) claims due deliveries, POSTs them, and records every DeliveryAttempt.
 """
 

@@ -3,13 +3,13 @@
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Account
 from kartra_integrations.errors import NotFound
 
-from .models import Delivery, DeliveryState, HookEvent, SigningSecret, Subscription, SubscriptionKind, SubscriptionState
+from .models import Delivery, DeliveryState, SigningSecret, Subscription, SubscriptionKind, SubscriptionState
 
 
 def signing_secrets_for_accounts(account_ids: set[int], *, now: datetime | None = None) -> dict[int, list[str]]:
@@ -134,42 +134,27 @@ def next_due_at() -> datetime | None:
 # --- leads: the outbox, filters and samples ---------------------------------------------------
 
 
-def lead_events_unrelayed(*, limit: int, since: datetime) -> list:
-    """LeadEvents since `since` of accounts that have active subscriptions to their action, not relayed yet.
+def lead_events_unrelayed(*, limit: int) -> list:
+    """The oldest LeadEvents not relayed yet, locked for the caller's transaction.
 
-    Only (account, action) pairs someone listens to are read: that is the leads index
-    (account, action, occurred_at), so the relay stays cheap whatever the size of the outbox.
+    SKIP LOCKED: rows another relay holds are left to it. An index scan of the partial index of
+    unrelayed rows (leadevent_unrelayed_idx, in occurred_at order) that stops at `limit`, so the cost
+    does not grow with the outbox. No join: joined to the leads, PostgreSQL chose a bitmap scan of
+    every dead entry of that index per lead (57 ms for nothing to do). Call inside a transaction.
     """
     from leads.models import LeadEvent
-    from leads.selectors import lead_details
 
-    from .services import EventIn
-
-    wanted: dict[int, set[str]] = {}
-    for account_id, events in Subscription.objects.filter(state=SubscriptionState.ACTIVE).values_list(
-        "account_id", "events"
-    ):
-        wanted.setdefault(account_id, set()).update(events)
-    if not wanted:
-        return []
-    scope = Q()
-    for account_id, actions in wanted.items():
-        scope |= Q(account_id=account_id, action__in=sorted(actions))
-    events = list(
-        LeadEvent.objects.filter(scope, occurred_at__gte=since)
-        .filter(~Exists(HookEvent.objects.filter(pk=OuterRef("pk"))))
-        .select_related("lead")
+    return list(
+        LeadEvent.objects.select_for_update(skip_locked=True)
+        .filter(relayed_at__isnull=True)
         .order_by("occurred_at")[:limit]
     )
-    details_by_lead: dict[int, dict] = {}
-    found = []
-    for event in events:
-        # A burst often touches one lead many times: read its details once per batch.
-        if event.lead_id not in details_by_lead:
-            details_by_lead[event.lead_id] = lead_details(event.lead)
-        payload = event_payload_with(event, details_by_lead[event.lead_id])
-        found.append(EventIn(str(event.id), event.account_id, event.action, event.occurred_at, payload))
-    return found
+
+
+def leads_by_id(lead_ids: set[int]) -> dict:
+    from leads.models import Lead
+
+    return Lead.objects.in_bulk(lead_ids)
 
 
 def event_payload_with(event, lead_document: dict) -> dict:

@@ -9,6 +9,7 @@ The connection goes to the checked IP; TLS still verifies and sends SNI for the 
 
 import asyncio
 import ipaddress
+import select
 import socket
 import ssl
 from functools import lru_cache
@@ -60,6 +61,47 @@ def target_url_problem(url: str, *, allow_private: bool | None = None) -> str | 
     return None
 
 
+def _socket_readable(sock: socket.socket | None) -> bool:
+    """httpcore's test for a pooled connection the server has closed: readable while idle."""
+    if sock is None or sock.fileno() == -1:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _KeptSocketStream(httpcore.AsyncNetworkStream):
+    """A network stream that keeps its raw socket at hand.
+
+    httpcore asks every pooled connection, before every request, whether its socket is readable;
+    anyio answers each time by building a dict of every attribute of the stream (14 % of the
+    dispatcher's CPU, measured with py-spy). Same answer, from the kept socket.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream):
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        return _KeptSocketStream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str):
+        if info == "is_readable":
+            return _socket_readable(self._socket)
+        if info == "socket":
+            return self._socket
+        return self._inner.get_extra_info(info)
+
+
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, refuses non-public addresses, and connects to the checked address."""
 
@@ -81,8 +123,10 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
             if not addresses or not all(address_is_public(a) for a in addresses):
                 raise TargetRefused(f"refused: {host} resolves to a non-public address")
             address = addresses[0]
-        return await self._inner.connect_tcp(
-            address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        return _KeptSocketStream(
+            await self._inner.connect_tcp(
+                address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            )
         )
 
     async def connect_unix_socket(self, path, timeout=None, socket_options=None):

@@ -25,15 +25,9 @@ def hooks_dispatch() -> int:
 def hooks_sweep() -> None:
     """Every few seconds: free expired claims, relay missed events, start a dispatcher for due work."""
     services.deliveries_release_expired()
-    services.events_relay(lookback=services.RELAY_LOOKBACK_FAST, wake=False)
+    services.events_relay(wake=False)
     if selectors.due_deliveries_exist() and not wake.dispatcher_running():
         hooks_dispatch.apply_async(retry=False)
-
-
-@shared_task(name="zaphooks.hooks_relay_deep")
-def hooks_relay_deep() -> None:
-    """Every few minutes: relay events that committed long after they occurred (long transactions)."""
-    services.events_relay(lookback=services.RELAY_LOOKBACK_SWEEP)
 
 
 @shared_task(

@@ -45,8 +45,8 @@ def dispatcher_wake(relay: bool = False) -> None:
             if running:
                 return
         hooks_dispatch.apply_async(retry=False)
-    except Exception:
-        logger.warning("could not wake the hook dispatcher; the sweeper will", exc_info=True)
+    except Exception as exc:  # one line, not a traceback per commit while Redis is away
+        logger.warning("could not wake the hook dispatcher (%s); the sweeper will", exc)
 
 
 def dispatcher_running() -> bool:

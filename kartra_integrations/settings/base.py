@@ -140,7 +140,6 @@ CELERY_BEAT_SCHEDULE = {
     "leads-sequence-engine": {"task": "leads.sequence_engine.sequence_engine_run_task", "schedule": 60.0},
     # Hook delivery: free expired claims, relay missed events, restart a dispatcher for due work.
     "zaphooks-sweep": {"task": "zaphooks.hooks_sweep", "schedule": 5.0},
-    "zaphooks-relay-deep": {"task": "zaphooks.hooks_relay_deep", "schedule": 600.0},
     "idempotency-keys-expire": {"task": "accounts.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
 }
 
@@ -182,6 +181,9 @@ MODERATION_HOLIDAY_COUNTRY = env("MODERATION_HOLIDAY_COUNTRY", default="US")
 
 # Outbound hooks may reach http, private and loopback targets only where this is true.
 HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# Wake the hook dispatcher when a transaction that wrote lead events commits (the fast path; the
+# sweeper finds the events without it, within seconds). Off in the test settings: no worker there.
+HOOKS_WAKE_ON_COMMIT = env.bool("HOOKS_WAKE_ON_COMMIT", default=True)
 
 # Proxies whose X-Forwarded-For we believe (addresses or networks).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

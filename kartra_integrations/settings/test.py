@@ -8,3 +8,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# No Celery message or Redis round-trip after every unit test's lead-event commit; the live hook
+# tests (tests/zaphooks, fixture `live`) turn it back on.
+HOOKS_WAKE_ON_COMMIT = False

@@ -1,5 +1,6 @@
 """Every event through its service: written once, not for a no-op, rolled back with its transaction."""
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -436,5 +437,29 @@ def test_a_committed_event_wakes_hook_delivery(lead, monkeypatch, django_capture
     woken = []
     monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True):
+        lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+    assert woken == [True]
+
+
+def test_a_transaction_writing_many_events_wakes_hook_delivery_once(
+    lead, monkeypatch, django_capture_on_commit_callbacks
+):
+    woken = []
+    monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for _ in range(3):
+            lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+    assert woken == [True]
+
+
+def test_an_event_after_a_rolled_back_savepoint_still_wakes_hook_delivery(
+    lead, monkeypatch, django_capture_on_commit_callbacks
+):
+    woken = []
+    monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+            raise RuntimeError("the inner step failed")
         lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
     assert woken == [True]

@@ -155,6 +155,34 @@ def test_lead_details_shows_only_the_accounts_custom_fields(other_account, lead)
     assert selectors.lead_details(lead)["custom_fields"] == []
 
 
+def _busy_lead(account, n: int):
+    """A lead with a custom field value, a tag, a list, a sequence and a membership of its own."""
+    lead = LeadFactory(account=account)
+    field = services.custom_field_create(
+        account=account, identifier=f"pick_{n}", type=CustomFieldType.CHECKBOX, options=["a", "b"]
+    )
+    services.custom_field_create(account=account, identifier=f"note_{n}", type=CustomFieldType.INPUT_FIELD)
+    services.lead_custom_fields_set(lead=lead, values={field.identifier: [field.options.first().pk], f"note_{n}": "hi"})
+    services.lead_tag_assign(lead=lead, tag=TagFactory(account=account))
+    services.lead_list_subscribe(lead=lead, lead_list=LeadListFactory(account=account))
+    services.lead_sequence_subscribe(lead=lead, sequence=SequenceFactory(account=account), step=1 + n % 2)
+    services.lead_membership_grant(lead=lead, level=MembershipLevelFactory(membership__account=account))
+    return lead
+
+
+def test_lead_details_many_gives_each_lead_its_lead_details_document(account, other_account):
+    leads = [_busy_lead(account, 0), _busy_lead(account, 1), _busy_lead(other_account, 2), LeadFactory(account=account)]
+    documents = selectors.lead_details_many(leads)
+    assert documents == {lead.pk: selectors.lead_details(lead) for lead in leads}
+
+
+def test_lead_details_many_costs_one_query_for_any_number_of_leads(account, django_assert_num_queries):
+    leads = [_busy_lead(account, n) for n in range(6)]
+    with django_assert_num_queries(1):
+        documents = selectors.lead_details_many(leads)
+    assert [len(documents[lead.pk]["custom_fields"]) for lead in leads] == [12] * 6
+
+
 # Who may be emailed
 
 

@@ -89,8 +89,10 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def live(celery_worker_process, transactional_db):
-    """Use in tests that go through the worker: rows are committed, so the worker sees them."""
+def live(celery_worker_process, transactional_db, settings):
+    """Use in tests that go through the worker: rows are committed, so the worker sees them, and a
+    lead-event commit wakes the dispatcher as in production (off in the other tests)."""
+    settings.HOOKS_WAKE_ON_COMMIT = True
     return celery_worker_process
 
 

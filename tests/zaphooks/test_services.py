@@ -1,8 +1,9 @@
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kartra_integrations.errors import ApplicationError
@@ -30,7 +31,7 @@ def _result(delivery, status_code, *, error="", retry_after=None, at=None):
 
 
 def _relay():
-    return services.events_relay(wake=False)[0]
+    return services.events_relay(wake=False)
 
 
 def test_relay_creates_one_delivery_per_matching_subscription(account, lead, tag):
@@ -81,6 +82,62 @@ def test_rolled_back_change_is_never_relayed(account, lead, tag):
         raise RuntimeError("the request failed after the tag was assigned")
     assert _relay() == 0
     assert Delivery.objects.count() == 0
+
+
+def test_event_older_than_any_window_is_relayed(account, lead, tag):
+    services.subscription_create(account=account, event="assign_tag", target_url="https://a.example/1")
+    lead_tag_assign(lead=lead, tag=tag)
+    # Workers and beat were away for a month: the event is still waiting in the outbox.
+    LeadEvent.objects.update(occurred_at=timezone.now() - timedelta(days=30))
+    assert _relay() == 1
+    assert Delivery.objects.get().event_id == LeadEvent.objects.get().pk
+
+
+def test_event_committed_after_newer_ones_were_relayed_is_relayed(account, lead, tag):
+    services.subscription_create(account=account, event="assign_tag", target_url="https://a.example/1")
+    lead_tag_assign(lead=lead, tag=tag)
+    assert _relay() == 1
+    with transaction.atomic():
+        # A long transaction: its event occurred an hour before the one relayed above, and commits now.
+        lead_tag_assign(lead=lead, tag=TagFactory(account=account))
+        late = LeadEvent.objects.order_by("-occurred_at").first()
+        LeadEvent.objects.filter(pk=late.pk).update(occurred_at=timezone.now() - timedelta(hours=1))
+    assert _relay() == 1
+    assert Delivery.objects.filter(event_id=late.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_during_the_events_open_transaction_relays_it_once_committed(postgres_only, account, lead, tag):
+    services.subscription_create(account=account, event="assign_tag", target_url="https://a.example/1")
+    written, release = threading.Event(), threading.Event()
+
+    def long_transaction():
+        try:
+            with transaction.atomic():
+                lead_tag_assign(lead=lead, tag=tag)
+                written.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=long_transaction)
+    writer.start()
+    assert written.wait(10)
+    assert _relay() == 0  # not committed yet: invisible, and not marked
+    assert not LeadEvent.objects.exists()
+    release.set()
+    writer.join()
+    _relay()  # (in a full run a live test's worker shares this database and may relay it first)
+    event = LeadEvent.objects.get()
+    assert event.relayed_at is not None
+    assert Delivery.objects.get().event_id == event.pk
+
+
+def test_events_nobody_listens_to_are_marked_relayed_without_a_hook_event(account, lead, tag):
+    lead_tag_assign(lead=lead, tag=tag)
+    assert _relay() == 0
+    assert LeadEvent.objects.get().relayed_at is not None
+    assert HookEvent.objects.count() == 0
 
 
 def test_other_accounts_events_do_not_reach_a_subscription(account, other_account, tag):
@@ -294,8 +351,11 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
     from django.db import connection as main_connection
 
     subscription = SubscriptionFactory()
+    # Due only in our threads' "now": a live test's worker sharing this database claims what is due
+    # by the clock, and must leave these rows to the threads.
+    later = timezone.now() + timedelta(days=1)
     for _ in range(200):
-        DeliveryFactory(subscription=subscription)
+        DeliveryFactory(subscription=subscription, next_attempt_at=later)
     claimed: list[list[int]] = []
     barrier = threading.Barrier(4)
 
@@ -304,7 +364,7 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
 
         barrier.wait()
         while Delivery.objects.filter(state=DeliveryState.PENDING).exists():
-            jobs = services.deliveries_claim(limit=20, room={}, default_room=1000)
+            jobs = services.deliveries_claim(limit=20, room={}, default_room=1000, now=later)
             claimed.append([job.delivery_id for job in jobs])
         connection.close()
 
@@ -314,7 +374,22 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
     for thread in threads:
         thread.join()
     every = [pk for batch in claimed for pk in batch]
-    # (A live test's worker may share the database in a full run, so "every row claimed by us" is not asserted.)
-    assert len(every) == len(set(every)) > 0
+    assert len(every) == len(set(every)) == 200
     assert not Delivery.objects.filter(state=DeliveryState.PENDING).exists()
     assert main_connection.vendor == "postgresql"
+
+
+def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings, monkeypatch):
+    woken = []
+    monkeypatch.setattr(services, "wake_dispatcher", lambda **kwargs: woken.append(kwargs))
+    settings.HOOKS_WAKE_ON_COMMIT = True
+    services.events_committed()
+    assert woken == [{"relay": True}]
+
+
+def test_committed_events_wake_nothing_when_wake_on_commit_is_off(settings, monkeypatch):
+    woken = []
+    monkeypatch.setattr(services, "wake_dispatcher", lambda **kwargs: woken.append(kwargs))
+    settings.HOOKS_WAKE_ON_COMMIT = False
+    services.events_committed()
+    assert woken == []
