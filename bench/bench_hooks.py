@@ -4,7 +4,8 @@ Prints deliveries per second and commit -> arrival percentiles for the three sce
   1. a receiver that answers at once, against a bare async client loop posting the same payloads
   2. a receiver that answers after 200 ms (target >= 500 deliveries/s)
   3. 100 events a second, one transaction each (target p95 commit -> arrival < 50 ms)
-Needs DATABASE_URL (PostgreSQL) and REDIS_URL; everything else runs on loopback.
+Uses DATABASE_URL (default: its own database ki_bench_hooks on the local PostgreSQL) and REDIS_URL
+(default redis://127.0.0.1:6379/11); everything else runs on loopback.
 """
 
 import asyncio
@@ -158,10 +159,8 @@ def rate_run(account, leads, tag, port: int, *, hook: bool) -> list[float]:
 
 
 def main() -> None:
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        sys.exit("Set REDIS_URL (the benchmark runs a real Celery worker).")
-    django_setup(redis_url)
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/11")
+    django_setup(redis_url, database="ki_bench_hooks")
     from accounts.services import account_create
     from leads.models import Tag
     from leads.selectors import event_payload

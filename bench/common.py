@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -21,14 +22,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def django_setup(redis_url: str) -> None:
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432"
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's own PostgreSQL database when it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def django_setup(redis_url: str, *, database: str) -> None:
+    """Django on DATABASE_URL, or on a database of the benchmark's own on the local PostgreSQL."""
     os.environ["REDIS_URL"] = redis_url
+    os.environ.setdefault("DATABASE_URL", f"{LOCAL_POSTGRES}/{database}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kartra_integrations.settings.development")
     os.environ["DEBUG"] = "false"
     os.environ["HOOKS_ALLOW_PRIVATE_TARGETS"] = "true"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (SKIP LOCKED and concurrency need it).")
+    ensure_database(os.environ["DATABASE_URL"])
     sys.path.insert(0, str(ROOT))
     import django
 

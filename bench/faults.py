@@ -46,7 +46,7 @@ def redis_start() -> subprocess.Popen:
 
 def main() -> None:
     redis = redis_start()
-    django_setup(REDIS_URL)
+    django_setup(REDIS_URL, database="ki_faults")
     from django.db.models import Count
 
     from accounts.services import account_create
