@@ -55,10 +55,6 @@ def _close_db() -> None:
     connection.close()
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 @dataclass
 class Stats:
     sent: int = 0
@@ -76,14 +72,14 @@ class Dispatcher:
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
     ):
-        self.max_in_flight = max_in_flight or _setting("HOOKS_MAX_IN_FLIGHT", 512)
-        self.per_target = per_target or _setting("HOOKS_MAX_IN_FLIGHT_PER_TARGET", 256)
-        self.idle_seconds = idle_seconds if idle_seconds is not None else _setting("HOOKS_DISPATCH_IDLE_SECONDS", 20.0)
-        self.max_seconds = max_seconds or _setting("HOOKS_DISPATCH_MAX_SECONDS", 600.0)
+        self.max_in_flight = max_in_flight or settings.HOOKS_MAX_IN_FLIGHT
+        self.per_target = per_target or settings.HOOKS_MAX_IN_FLIGHT_PER_TARGET
+        self.idle_seconds = idle_seconds if idle_seconds is not None else settings.HOOKS_DISPATCH_IDLE_SECONDS
+        self.max_seconds = max_seconds or settings.HOOKS_DISPATCH_MAX_SECONDS
         self.has_redis = wake.redis_client() is not None
         # With Redis, every commit that writes events wakes us (BLPOP): polling is only the safety
         # net, and each empty poll would hold the one database thread that a woken relay waits on.
-        self.relay_poll = _setting("HOOKS_RELAY_POLL_SECONDS", 1.0 if self.has_redis else 0.1)
+        self.relay_poll = settings.HOOKS_RELAY_POLL_SECONDS or (1.0 if self.has_redis else 0.1)
         self.claim_poll = 0.5 if self.has_redis else 0.05
         self.stats = Stats()
 

@@ -184,6 +184,14 @@ HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=Fa
 # Wake the hook dispatcher when a transaction that wrote lead events commits (the fast path; the
 # sweeper finds the events without it, within seconds). Off in the test settings: no worker there.
 HOOKS_WAKE_ON_COMMIT = env.bool("HOOKS_WAKE_ON_COMMIT", default=True)
+# The dispatcher: requests in flight in all and per target URL (a slow endpoint holds back nobody
+# else), how long it idles before exiting, how long one run lasts at most, and how often it looks
+# for new events without a wake-up (default: 1 s with Redis to wake it, 0.1 s without).
+HOOKS_MAX_IN_FLIGHT = env.int("HOOKS_MAX_IN_FLIGHT", default=512)
+HOOKS_MAX_IN_FLIGHT_PER_TARGET = env.int("HOOKS_MAX_IN_FLIGHT_PER_TARGET", default=256)
+HOOKS_DISPATCH_IDLE_SECONDS = env.float("HOOKS_DISPATCH_IDLE_SECONDS", default=20.0)
+HOOKS_DISPATCH_MAX_SECONDS = env.float("HOOKS_DISPATCH_MAX_SECONDS", default=600.0)
+HOOKS_RELAY_POLL_SECONDS = env.float("HOOKS_RELAY_POLL_SECONDS", default=None)
 
 # Proxies whose X-Forwarded-For we believe (addresses or networks).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
