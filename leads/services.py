@@ -146,7 +146,9 @@ def _product_details(product: Product) -> dict:
     return {"product": {"product_id": product.pk, "product_name": product.name, "official_product_name": product.name}}
 
 
-def _transaction_details(txn: Transaction, *, lead: Lead) -> dict:
+def _transaction_details(txn: Transaction, *, lead: Lead, subscription_id: int | None = None) -> dict:
+    """`transaction_internal_subscription_id` (the platform's IPN name) is what cancel_transaction takes:
+    a Zap gets it from the purchase of a recurring price point."""
     return {
         "transaction_details": {
             "transaction_id": txn.pk,
@@ -164,6 +166,7 @@ def _transaction_details(txn: Transaction, *, lead: Lead) -> dict:
             "transaction_quantity": txn.quantity,
             "transaction_full_amount": str(txn.amount),
             "transaction_currency": txn.currency,
+            "transaction_internal_subscription_id": subscription_id,
         }
     }
 
@@ -956,9 +959,9 @@ def transaction_sale_record(
         amount=amount,
         currency=price_point.currency,
     )
-    lead_event_write(lead=lead, action=LeadAction.BUY_PRODUCT, details=_transaction_details(sale, lead=lead))
-    if price_point.recurring:
-        RecurringSubscription.objects.create(lead=lead, sale=sale)
+    subscription = RecurringSubscription.objects.create(lead=lead, sale=sale) if price_point.recurring else None
+    details = _transaction_details(sale, lead=lead, subscription_id=subscription and subscription.pk)
+    lead_event_write(lead=lead, action=LeadAction.BUY_PRODUCT, details=details)
     if price_point.membership_level_id:
         _membership_grant(lead=lead, level=price_point.membership_level)
     return sale
@@ -999,7 +1002,11 @@ def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> T
     lead_event_write(
         lead=sale.lead,
         action=LeadAction.REFUND_PRODUCT if full else LeadAction.PARTIAL_REFUND_PRODUCT,
-        details=_transaction_details(refund, lead=sale.lead),
+        details=_transaction_details(
+            refund,
+            lead=sale.lead,
+            subscription_id=RecurringSubscription.objects.filter(sale=sale).values_list("pk", flat=True).first(),
+        ),
     )
     return refund
 
@@ -1017,9 +1024,8 @@ def subscription_cancel(*, subscription: RecurringSubscription, require_active: 
     subscription.refresh_from_db()
     if updated:
         sale = Transaction.objects.select_related("lead", "product", "price_point").get(pk=subscription.sale_id)
-        lead_event_write(
-            lead=sale.lead, action=LeadAction.CANCEL_SUBSCRIPTION, details=_transaction_details(sale, lead=sale.lead)
-        )
+        details = _transaction_details(sale, lead=sale.lead, subscription_id=subscription.pk)
+        lead_event_write(lead=sale.lead, action=LeadAction.CANCEL_SUBSCRIPTION, details=details)
     return subscription
 
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from kartra_integrations.errors import ApplicationError, NotFound
 from leads import services
-from leads import services as lead_services
 from leads.models import (
     CalendarBooking,
     LeadEvent,
@@ -26,6 +25,7 @@ from tests.leads.factories import (
     MembershipFactory,
     MembershipLevelFactory,
     PageFactory,
+    PricePointFactory,
     ProductFactory,
     SequenceFactory,
     SplitTestLinkFactory,
@@ -435,9 +435,9 @@ def test_asset_create_refuses_an_empty_name(account):
 
 def test_a_committed_event_wakes_hook_delivery(lead, monkeypatch, django_capture_on_commit_callbacks):
     woken = []
-    monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True):
-        lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+        services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
     assert woken == [True]
 
 
@@ -445,10 +445,10 @@ def test_a_transaction_writing_many_events_wakes_hook_delivery_once(
     lead, monkeypatch, django_capture_on_commit_callbacks
 ):
     woken = []
-    monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for _ in range(3):
-            lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+            services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
     assert woken == [True]
 
 
@@ -456,10 +456,19 @@ def test_an_event_after_a_rolled_back_savepoint_still_wakes_hook_delivery(
     lead, monkeypatch, django_capture_on_commit_callbacks
 ):
     woken = []
-    monkeypatch.setattr(lead_services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         with contextlib.suppress(RuntimeError), transaction.atomic():
-            lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+            services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
             raise RuntimeError("the inner step failed")
-        lead_services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+        services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
     assert woken == [True]
+
+
+def test_purchase_and_cancellation_of_a_plan_name_its_subscription(lead):
+    monthly = PricePointFactory(product=ProductFactory(account=lead.account), recurring=True)
+    sale = services.transaction_sale_record(lead=lead, price_point=monthly)
+    subscription = services.subscription_cancel(subscription=sale.recurring_subscription)
+    buy, cancel = LeadEvent.objects.filter(lead=lead).order_by("occurred_at", "id")
+    for event in (buy, cancel):
+        assert event.details["transaction_details"]["transaction_internal_subscription_id"] == subscription.pk

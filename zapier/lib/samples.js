@@ -61,6 +61,8 @@ const transaction = {
   transaction_date: '2024-05-02T14:03:11Z',
   transaction_type: 'sale',
   transaction_parent_id: null,
+  // Set when the price point is recurring: what "Cancel a subscription" takes.
+  transaction_internal_subscription_id: 14833,
 };
 const tag = { tag: { tag_id: 3, tag_name: 'Customer' } };
 const list = { list: { list_id: 5, list_name: 'Newsletter' } };

@@ -255,8 +255,15 @@ describe('live: the app against the running service', { skip: SKIP }, () => {
       }
     });
 
-    test('cancel a subscription: a refusal shows the API message (no recurring sale in the demo data)', async () => {
-      await assert.rejects(act('cancel_transaction', { subscription_id: '999999999' }),
+    test('cancel a subscription: the one a purchase of the monthly plan started, then a refusal', async () => {
+      const l = await newLead();
+      const { sub, path, trigger } = await subscribe('buy_product');
+      await platformEvent('buy_product', l, { product: DEMO.product, price_point: 2 });
+      const { body } = await delivery(path, l.email);
+      await run(trigger.performUnsubscribe, auth, {}, { subscribeData: sub });
+      const subscriptionId = String(body.action_details.transaction_details.transaction_internal_subscription_id);
+      assert.equal((await act('cancel_transaction', { subscription_id: subscriptionId })).message, 'Subscription cancelled');
+      await assert.rejects(act('cancel_transaction', { subscription_id: subscriptionId }),
         (e) => !/answered 5\d\d/.test(errorMessage(e)) && errorMessage(e).length > 0);
     });
 
