@@ -1,9 +1,13 @@
-from functools import cache
+import logging
 
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from rest_framework.throttling import SimpleRateThrottle
+
+from kartra_integrations.redis_client import redis_client
+
+logger = logging.getLogger(__name__)
 
 
 class AccountRateThrottle(SimpleRateThrottle):
@@ -40,16 +44,16 @@ class AccountRateThrottle(SimpleRateThrottle):
 
 def _count_request(key: str, window: int) -> tuple[int, int]:
     """Count one request in the window `key` names; returns (requests so far, seconds the window has left)."""
-    if settings.REDIS_URL is None:
+    client = redis_client()
+    if client is None:
         django_cache.add(key, 0, window)
         return django_cache.incr(key), window
-    pipeline = _redis().pipeline(transaction=False)
+    pipeline = client.pipeline(transaction=False)
     pipeline.incr(key).expire(key, window, nx=True).ttl(key)
-    count, _, seconds_left = pipeline.execute()
+    try:
+        count, _, seconds_left = pipeline.execute()
+    except redis.RedisError:
+        # The limit protects capacity; losing Redis must not take the API down with it: let it through.
+        logger.warning("throttle counter unavailable; request let through", exc_info=True)
+        return 0, window
     return count, seconds_left
-
-
-@cache
-def _redis() -> redis.Redis:
-    # One client (and connection pool) per process, not one per call as Django's RedisCache makes.
-    return redis.Redis.from_url(settings.REDIS_URL)

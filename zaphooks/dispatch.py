@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from kartra_integrations.redis_client import redis_client
+
 from . import selectors, services, signing, targets, wake
 
 logger = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class Dispatcher:
         self.per_target = per_target or settings.HOOKS_MAX_IN_FLIGHT_PER_TARGET
         self.idle_seconds = idle_seconds if idle_seconds is not None else settings.HOOKS_DISPATCH_IDLE_SECONDS
         self.max_seconds = max_seconds or settings.HOOKS_DISPATCH_MAX_SECONDS
-        self.has_redis = wake.redis_client() is not None
+        self.has_redis = redis_client() is not None
         # With Redis, every commit that writes events wakes us (BLPOP): polling is only the safety
         # net, and each empty poll would hold the one database thread that a woken relay waits on.
         self.relay_poll = settings.HOOKS_RELAY_POLL_SECONDS or (1.0 if self.has_redis else 0.1)

@@ -6,9 +6,8 @@ only makes the common path fast. Without REDIS_URL (development) every wake enqu
 
 import logging
 import uuid
-from functools import lru_cache
 
-from django.conf import settings
+from kartra_integrations.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -16,16 +15,6 @@ WAKE_KEY = "zaphooks:wake"
 RELAY_KEY = "zaphooks:relay"
 LOCK_KEY = "zaphooks:dispatcher"
 LOCK_TTL_MS = 10_000
-
-
-@lru_cache(maxsize=1)
-def redis_client():
-    import redis
-
-    url = getattr(settings, "REDIS_URL", None)
-    if not url:
-        return None
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
 def dispatcher_wake(relay: bool = False) -> None:

@@ -1,6 +1,8 @@
 import pytest
+import redis
 from rest_framework.test import APIClient
 
+from accounts import throttling
 from tests.conftest import api_client_for, basic_auth
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,9 @@ def test_throttle_budget_is_per_account(account, other_account, settings):
     first, second = api_client_for(account), api_client_for(other_account)
     assert [first.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 429]
     assert second.get("/api/v1/me").status_code == 200
+
+
+def test_api_answers_when_the_throttle_counter_is_unreachable(api, monkeypatch):
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    monkeypatch.setattr(throttling, "redis_client", lambda: unreachable)
+    assert api.get("/api/v1/me").status_code == 200
