@@ -1,12 +1,16 @@
+from kartra_integrations.prepared import PreparedQuery
+
 from .models import Account, ApiCredential
+
+# Every API call runs this: compiled once per process.
+_credential_by_key = PreparedQuery(
+    lambda api_key: ApiCredential.objects.select_related("account__owner").filter(api_key=api_key),
+    api_key="{api_key}",
+)
 
 
 def api_credential_get_by_key(*, api_key: str) -> ApiCredential | None:
-    # get() on the unique key: no ORDER BY to compile, as first() would add (this runs on every API call).
-    try:
-        return ApiCredential.objects.select_related("account__owner").get(api_key=api_key)
-    except ApiCredential.DoesNotExist:
-        return None
+    return _credential_by_key.get(api_key=api_key)
 
 
 def account_for_user(user) -> Account | None:

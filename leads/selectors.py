@@ -4,14 +4,16 @@ gate, and the event payload used by hook delivery."""
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import CharField, IntegerField, JSONField, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast, Lower
 
 from accounts.models import Account
 from kartra_integrations.errors import NotFound
+from kartra_integrations.prepared import PreparedQuery
 
 from .models import (
     GDPR_STATUS_CODES,
@@ -58,36 +60,54 @@ def lead_get(*, account: Account, id: int | str | None = None, email: str | None
     """The account's lead by id or by email (case-insensitive); NotFound "No lead found" otherwise,
     including for another account's lead. The lead's `.account` is the caller's `account` object
     (already loaded, with its owner when the caller loaded it so), not a second copy joined in."""
-    leads = Lead.objects.filter(account=account)
     lead_id = _as_id(id) if id is not None else None
-    try:
-        # get() on a unique key: no ORDER BY to compile, as first() would add (every API action runs this).
-        if lead_id is not None:
-            lead = leads.get(pk=lead_id)
-        elif id is None and email:
-            lead = leads.with_email(email).get()
-        else:
-            raise Lead.DoesNotExist
-    except Lead.DoesNotExist:
-        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found") from None
+    lead = None
+    if lead_id is not None:
+        lead = _lead_by_id.get(account_id=account.pk, lead_id=lead_id)
+    elif id is None and email:
+        lead = _lead_by_email.get(account_id=account.pk, email=email.strip().lower())
+    if lead is None:
+        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
     lead.account = account
     return lead
+
+
+# Nearly every API call looks up a lead: compiled once per process.
+_lead_by_id = PreparedQuery(
+    lambda account_id, lead_id: Lead.objects.filter(account_id=account_id, pk=lead_id),
+    account_id=-424242101,
+    lead_id=-424242102,
+)
+_lead_by_email = PreparedQuery(
+    lambda account_id, email: Lead.objects.filter(account_id=account_id).with_email(email),
+    account_id=-424242103,
+    email="{email}",
+)
 
 
 def asset_resolve(*, account: Account, model: type[Asset], ref: int | str) -> Asset:
     """The account's asset of this kind by id or exact name. A numeric string is tried as an id, then as
     a name. Another account's asset is reported exactly like a missing one."""
-    assets = model.objects.filter(account=account)
     asset = None
     asset_id = _as_id(ref)
     if asset_id is not None:
-        asset = assets.filter(pk=asset_id).first()
+        asset = _asset_by(model, "pk").get(account_id=account.pk, value=asset_id)
     if asset is None and isinstance(ref, str) and ref.strip():
-        asset = assets.filter(name=ref.strip()).first()
+        asset = _asset_by(model, "name").get(account_id=account.pk, value=ref.strip())
     if asset is None:
         label = model._meta.verbose_name.capitalize()
         raise NotFound(f'{label} "{ref}" does not exist', code=f"{model.kind}_not_found")
     return asset
+
+
+@cache
+def _asset_by(model: type[Asset], field: str) -> PreparedQuery:
+    # Actions resolve an asset on nearly every call: one compiled lookup per kind and key (both unique).
+    return PreparedQuery(
+        lambda account_id, value: model.objects.filter(account_id=account_id, **{field: value}),
+        account_id=-424242201,
+        value=-424242202 if field == "pk" else "{value}",
+    )
 
 
 def _child_resolve(queryset: models.QuerySet, *, ref: int | str, label: str, code: str, name_field: str = "name"):
@@ -161,12 +181,7 @@ def recurring_subscription_get(*, account: Account, id: int | str) -> RecurringS
 # The lead details document
 
 
-# Stand-ins for the lead and account ids while the query is compiled once per process and database.
-_LEAD, _ACCOUNT = -424242001, -424242002
-_lead_detail_sql: dict[str, tuple[str, tuple]] = {}
-
-
-def _lead_detail_query() -> models.QuerySet:
+def _lead_detail_query(lead_id: int, account_id: int) -> models.QuerySet:
     """Everything the lead details document needs besides the lead row, as ONE query (UNION ALL of
     tags, lists, sequences, memberships, the account's custom fields with the lead's value, and their
     options), so the API stays within its query budget whatever the lead or the account holds.
@@ -179,42 +194,34 @@ def _lead_detail_query() -> models.QuerySet:
         return Value(name, output_field=text)
 
     stored_value = Subquery(
-        LeadCustomFieldValue.objects.filter(lead_id=_LEAD, field=OuterRef("pk")).values("value")[:1],
+        LeadCustomFieldValue.objects.filter(lead_id=lead_id, field=OuterRef("pk")).values("value")[:1],
         output_field=JSONField(),
     )
     parts = [
-        LeadTag.objects.filter(lead_id=_LEAD).values_list(
+        LeadTag.objects.filter(lead_id=lead_id).values_list(
             kind("tag"), "tag_id", "tag__name", none_text, none_number, none_number, none_text
         ),
-        ListSubscription.objects.filter(lead_id=_LEAD).values_list(
+        ListSubscription.objects.filter(lead_id=lead_id).values_list(
             kind("list"), "list_id", "list__name", "status", none_number, none_number, none_text
         ),
-        SequenceSubscription.objects.filter(lead_id=_LEAD).values_list(
+        SequenceSubscription.objects.filter(lead_id=lead_id).values_list(
             kind("sequence"), "sequence_id", "sequence__name", "status", "step", none_number, none_text
         ),
-        MembershipAccess.objects.filter(lead_id=_LEAD).values_list(
+        MembershipAccess.objects.filter(lead_id=lead_id).values_list(
             kind("membership"), "membership_id", "membership__name", "status", "level_id", none_number, "level__name"
         ),
-        CustomField.objects.filter(account_id=_ACCOUNT).values_list(
+        CustomField.objects.filter(account_id=account_id).values_list(
             kind("field"), "id", "identifier", "type", none_number, none_number, Cast(stored_value, TextField())
         ),
-        CustomFieldOption.objects.filter(field__account_id=_ACCOUNT).values_list(
+        CustomFieldOption.objects.filter(field__account_id=account_id).values_list(
             kind("option"), "id", "value", none_text, "field_id", "position", none_text
         ),
     ]
     return parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
 
 
-def _lead_detail_rows(lead: Lead) -> list[tuple]:
-    # Compiling six querysets costs more than running them; compile once, then bind the ids.
-    vendor = connection.vendor
-    if vendor not in _lead_detail_sql:
-        _lead_detail_sql[vendor] = _lead_detail_query().query.sql_with_params()
-    sql, params = _lead_detail_sql[vendor]
-    bound = [lead.pk if param == _LEAD else lead.account_id if param == _ACCOUNT else param for param in params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
-        return cursor.fetchall()
+# Compiling six querysets costs more than running them: compiled once per process.
+_lead_detail_rows = PreparedQuery(_lead_detail_query, lead_id=-424242001, account_id=-424242002)
 
 
 def _field_value(field_type: str, stored: str | None, options: list[tuple[int, int, str]]) -> Any:
@@ -229,7 +236,7 @@ def lead_details(lead: Lead) -> dict:
     """THE lead document of the API and of hook payloads: one query besides the lead row, whatever
     the number of custom fields, tags, lists, sequences and memberships."""
     rows: dict[str, list[tuple]] = defaultdict(list)
-    for row in _lead_detail_rows(lead):
+    for row in _lead_detail_rows.rows(lead_id=lead.pk, account_id=lead.account_id):
         rows[row[0]].append(row)
     return _lead_document(lead, rows)
 

@@ -18,6 +18,7 @@ def hooks_dispatch() -> int:
     """Run the dispatcher until it has been idle a while (a no-op when one is running already)."""
     from .dispatch import Dispatcher
 
+    wake.dispatcher_starting()
     return Dispatcher().run().sent
 
 

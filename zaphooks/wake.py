@@ -15,6 +15,16 @@ WAKE_KEY = "zaphooks:wake"
 RELAY_KEY = "zaphooks:relay"
 LOCK_KEY = "zaphooks:dispatcher"
 LOCK_TTL_MS = 10_000
+# Set while a start message is on its way: without it, every commit while no dispatcher runs (the
+# worker down or busy) would queue one more hooks_dispatch message.
+STARTING_KEY = "zaphooks:starting"
+STARTING_TTL_MS = 10_000
+# 1 when the caller should send the start message: no dispatcher runs and none is on its way.
+_CLAIM_START = """
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+if redis.call('set', KEYS[2], 1, 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+"""
 
 
 def dispatcher_wake(relay: bool = False) -> None:
@@ -29,13 +39,19 @@ def dispatcher_wake(relay: bool = False) -> None:
                 pipe.set(RELAY_KEY, 1)
             pipe.lpush(WAKE_KEY, 1)
             pipe.ltrim(WAKE_KEY, 0, 0)
-            pipe.exists(LOCK_KEY)
-            running = pipe.execute()[-1]
-            if running:
+            pipe.eval(_CLAIM_START, 2, LOCK_KEY, STARTING_KEY, STARTING_TTL_MS)
+            if not pipe.execute()[-1]:
                 return
         hooks_dispatch.apply_async(retry=False)
     except Exception as exc:  # one line, not a traceback per commit while Redis is away
         logger.warning("could not wake the hook dispatcher (%s); the sweeper will", exc)
+
+
+def dispatcher_starting() -> None:
+    """The start message has arrived: the next wake-up after this dispatcher exits may send another."""
+    client = redis_client()
+    if client is not None:
+        client.delete(STARTING_KEY)
 
 
 def dispatcher_running() -> bool:

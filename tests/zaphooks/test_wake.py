@@ -1,0 +1,47 @@
+"""Waking the dispatcher after commit: one start message however many commits arrive while none runs."""
+
+import pytest
+
+from kartra_integrations.redis_client import redis_client
+from zaphooks import tasks, wake
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """The hooks_dispatch start messages sent, instead of sending them."""
+    client = redis_client()
+    if client is None:
+        pytest.skip("needs REDIS_URL")
+    client.delete(wake.LOCK_KEY, wake.STARTING_KEY, wake.WAKE_KEY, wake.RELAY_KEY)
+    sent = []
+    monkeypatch.setattr(tasks.hooks_dispatch, "apply_async", lambda **kwargs: sent.append(kwargs))
+    yield sent
+    client.delete(wake.LOCK_KEY, wake.STARTING_KEY, wake.WAKE_KEY, wake.RELAY_KEY)
+
+
+def test_a_wake_with_no_dispatcher_running_sends_a_start_message(started):
+    wake.dispatcher_wake(relay=True)
+    assert len(started) == 1
+
+
+def test_wakes_while_a_start_message_is_on_its_way_send_no_more(started):
+    for _ in range(5):
+        wake.dispatcher_wake(relay=True)
+    assert len(started) == 1
+
+
+def test_a_wake_after_the_dispatcher_started_and_exited_sends_a_new_start_message(started):
+    wake.dispatcher_wake()
+    wake.dispatcher_starting()
+    wake.dispatcher_wake()
+    assert len(started) == 2
+
+
+def test_a_wake_while_a_dispatcher_runs_only_signals_it(started):
+    lock = wake.DispatcherLock()
+    assert lock.acquire()
+    wake.dispatcher_wake(relay=True)
+    assert started == []
+    assert redis_client().llen(wake.WAKE_KEY) == 1
+    assert redis_client().exists(wake.RELAY_KEY)
+    lock.release()
