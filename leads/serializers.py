@@ -5,11 +5,14 @@ about the data (does the lead, tag or custom field exist, may this sale be refun
 leads.services and leads.selectors, which the views call.
 """
 
+import copy
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import TIME_ZONE_CHOICES
 from kartra_integrations.errors import ApplicationError
 
 from .models import (
@@ -171,16 +174,42 @@ class LeadRefInput(StrictInputSerializer):
         return attrs
 
 
+TIME_ZONE_NAMES = frozenset(name for name, _ in TIME_ZONE_CHOICES)
+
+
+@extend_schema_field({"type": "string", "enum": ["", *sorted(TIME_ZONE_NAMES)]})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name or blank. A set lookup: a ChoiceField would rebuild its ~600 choices
+    for every request that creates or edits a lead."""
+
+    default_error_messages = {"invalid_choice": '"{input}" is not a valid choice.'}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and value not in TIME_ZONE_NAMES:
+            self.fail("invalid_choice", input=value)
+        return value
+
+
 class LeadProfileInput(serializers.ModelSerializer):
     """The standard lead fields, all optional, with the model's lengths and formats."""
+
+    lead_preferred_time_zone = TimeZoneField(required=False, allow_blank=True, max_length=64)
 
     class Meta:
         model = Lead
         fields = LEAD_PROFILE_FIELDS
 
 
-def _profile_fields() -> dict[str, serializers.Field]:
+@cache
+def _profile_field_template() -> dict[str, serializers.Field]:
+    # Building fields from the model (introspection, ~20 fields) costs more than copying them.
     return LeadProfileInput().get_fields()
+
+
+def _profile_fields() -> dict[str, serializers.Field]:
+    """Fresh unbound fields for one serializer instance, as DRF copies declared fields."""
+    return copy.deepcopy(_profile_field_template())
 
 
 class CreateLeadInput(StrictInputSerializer):

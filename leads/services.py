@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
+from kartra_integrations.prepared import insert_if_absent
 from zaphooks.services import events_committed
 
 from .models import (
@@ -242,12 +243,15 @@ def _clean_email(email: str, *, field: str = "email") -> str:
     return email
 
 
+LEAD_EXISTS_MESSAGE = "A lead with this email already exists."
+
+
 def _ensure_email_free(*, account_id: int, email: str, field: str, exclude_pk: int | None = None) -> None:
     taken = Lead.objects.filter(account_id=account_id).with_email(email)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise _field_error(field, "A lead with this email already exists.", code="lead_exists")
+        raise _field_error(field, LEAD_EXISTS_MESSAGE, code="lead_exists")
 
 
 def _full_clean_lead(lead: Lead) -> None:
@@ -263,7 +267,7 @@ def _save_lead_unique(lead: Lead, *, field: str, update_fields: list[str] | None
         with transaction.atomic():
             lead.save(update_fields=update_fields)
     except IntegrityError:
-        raise _field_error(field, "A lead with this email already exists.", code="lead_exists") from None
+        raise _field_error(field, LEAD_EXISTS_MESSAGE, code="lead_exists") from None
 
 
 @transaction.atomic
@@ -279,7 +283,6 @@ def lead_create(
     a lead created here (API, import, owner) is never accepted, whatever its address or IP."""
     _check_profile_fields(profile)
     email = _clean_email(email)
-    _ensure_email_free(account_id=account.pk, email=email, field="email")
     now = timezone.now()
     lead = Lead(
         account=account,
@@ -291,7 +294,9 @@ def lead_create(
         **{name: _profile_value(name, value) for name, value in profile.items()},
     )
     _full_clean_lead(lead)
-    _save_lead_unique(lead, field="email")
+    # The per-account email constraint decides, in the insert itself: no look first, no race.
+    if not insert_if_absent(lead):
+        raise _field_error("email", LEAD_EXISTS_MESSAGE, code="lead_exists")
     if custom_fields:
         _custom_fields_write(lead=lead, values=custom_fields, new_lead=True)
     return lead
@@ -625,12 +630,13 @@ def _check_same_account(lead: Lead, asset: Asset) -> None:
 
 
 @transaction.atomic
-def lead_tag_assign(*, lead: Lead, tag: Tag) -> LeadTag:
+def lead_tag_assign(*, lead: Lead, tag: Tag) -> bool:
+    """Give the lead the tag; True when it did not have it (only then is an event written)."""
     _check_same_account(lead, tag)
-    lead_tag, created = LeadTag.objects.get_or_create(lead=lead, tag=tag)
-    if created:
+    assigned = insert_if_absent(LeadTag(lead=lead, tag=tag))
+    if assigned:
         lead_event_write(lead=lead, action=LeadAction.ASSIGN_TAG, details=_tag_details(tag))
-    return lead_tag
+    return assigned
 
 
 @transaction.atomic
