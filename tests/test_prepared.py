@@ -1,0 +1,80 @@
+"""PreparedQuery and insert_if_absent: the API's hot statements, compiled once per process."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
+
+from accounts.models import ApiCredential
+from accounts.services import api_credentials_issue
+from kartra_integrations.prepared import PreparedQuery, insert_if_absent
+from leads.models import Lead, LeadTag
+from tests.leads.factories import LeadFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+credential_by_key = PreparedQuery(
+    lambda api_key: ApiCredential.objects.select_related("account__owner").filter(api_key=api_key),
+    api_key="{api_key}",
+)
+leads_of_account = PreparedQuery(
+    lambda account_id: Lead.objects.filter(account_id=account_id).order_by("id"), account_id=-1001
+)
+
+
+def test_get_returns_the_instance_with_its_select_related_objects(account, django_assert_num_queries):
+    issued = api_credentials_issue(account=account)
+    with django_assert_num_queries(1):
+        found = credential_by_key.get(api_key=issued.api_key)
+        assert found.api_key == issued.api_key
+        assert found.account == account
+        assert found.account.owner == account.owner
+
+
+def test_get_converts_column_values_to_python():
+    lead = LeadFactory(date_joined=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    found = PreparedQuery(lambda pk: Lead.objects.filter(pk=pk), pk=-1002).get(pk=lead.pk)
+    assert found.date_joined == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert found._state.adding is False
+
+
+def test_get_returns_none_when_nothing_matches(db):
+    assert credential_by_key.get(api_key="ki_missing") is None
+
+
+def test_get_refuses_more_than_one_match(account):
+    LeadFactory.create_batch(2, account=account)
+    with pytest.raises(MultipleObjectsReturned):
+        leads_of_account.get(account_id=account.pk)
+
+
+def test_rows_binds_the_parameters_of_each_run(account, other_account):
+    mine = LeadFactory(account=account)
+    LeadFactory(account=other_account)
+    query = PreparedQuery(
+        lambda account_id: Lead.objects.filter(account_id=account_id).values_list("id"), account_id=-1003
+    )
+    assert query.rows(account_id=account.pk) == [(mine.pk,)]
+
+
+def test_a_parameter_that_does_not_reach_the_sql_unchanged_is_refused(db):
+    # Upper-cased on its way into the queryset, the sentinel is not among the SQL's parameters.
+    query = PreparedQuery(lambda email: Lead.objects.filter(email=email.upper()), email="{email}")
+    with pytest.raises(ImproperlyConfigured):
+        query.get(email="ada@example.com")
+
+
+def test_insert_if_absent_inserts_a_new_row_and_sets_its_pk():
+    lead, tag = LeadFactory(), TagFactory()
+    lead_tag = LeadTag(lead=lead, tag=tag)
+    assert insert_if_absent(lead_tag) is True
+    assert lead_tag.pk == LeadTag.objects.get(lead=lead, tag=tag).pk
+
+
+def test_insert_if_absent_leaves_an_existing_row_alone():
+    lead, tag = LeadFactory(), TagFactory()
+    first = LeadTag.objects.create(lead=lead, tag=tag)
+    again = LeadTag(lead=lead, tag=tag)
+    assert insert_if_absent(again) is False
+    assert again.pk is None
+    assert list(LeadTag.objects.values_list("pk", flat=True)) == [first.pk]
