@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
-from kartra_integrations.prepared import insert_if_absent
+from kartra_integrations.prepared import insert, insert_if_absent
 from zaphooks.services import events_committed
 
 from .models import (
@@ -92,7 +92,8 @@ def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEv
     The single place events are born. After commit, hook delivery is woken to relay it at once; were
     that wake-up lost, the relay's sweep finds the event in this table all the same.
     """
-    event = LeadEvent.objects.create(account_id=lead.account_id, lead=lead, action=action, details=details)
+    event = LeadEvent(account_id=lead.account_id, lead=lead, action=action, details=details)
+    insert(event)
     _events_collected_note(event)
     _events_committed_once()
     return event

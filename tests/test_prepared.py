@@ -7,8 +7,8 @@ from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
 
 from accounts.models import ApiCredential
 from accounts.services import api_credentials_issue
-from kartra_integrations.prepared import PreparedQuery, insert_if_absent
-from leads.models import Lead, LeadTag
+from kartra_integrations.prepared import PreparedQuery, insert, insert_if_absent
+from leads.models import Lead, LeadAction, LeadEvent, LeadTag
 from tests.leads.factories import LeadFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,23 @@ def test_insert_if_absent_leaves_an_existing_row_alone():
     assert insert_if_absent(again) is False
     assert again.pk is None
     assert list(LeadTag.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_insert_writes_a_row_whose_primary_key_is_made_in_python():
+    lead = LeadFactory()
+    event = LeadEvent(
+        account_id=lead.account_id, lead=lead, action=LeadAction.ASSIGN_TAG, details={"tag": {"tag_id": 1}}
+    )
+    insert(event)
+    stored = LeadEvent.objects.get(pk=event.pk)
+    assert (stored.action, stored.details, stored.occurred_at) == (
+        LeadAction.ASSIGN_TAG,
+        {"tag": {"tag_id": 1}},
+        event.occurred_at,
+    )
+
+
+def test_insert_sets_a_primary_key_the_database_generates():
+    lead_tag = LeadTag(lead=LeadFactory(), tag=TagFactory())
+    insert(lead_tag)
+    assert LeadTag.objects.get(pk=lead_tag.pk).tag_id == lead_tag.tag_id
