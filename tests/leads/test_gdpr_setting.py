@@ -98,3 +98,17 @@ def test_changes_are_read_only_in_admin(rf):
     assert not change_admin.has_add_permission(request)
     assert not change_admin.has_change_permission(request)
     assert not change_admin.has_delete_permission(request)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_owner_turns_gdpr_off_in_the_browser_and_sees_the_change_listed(log_in, account):
+    page = log_in(account.owner.email)
+    page.get_by_role("link", name="GDPR").click()
+    page.get_by_label("GDPR on for this account").uncheck()
+    page.get_by_role("button", name="Save").click()
+
+    page.get_by_text("GDPR is now off for this account.").wait_for()
+    changes = page.locator("#gdpr-history tbody tr")
+    assert changes.count() == 1
+    assert changes.first.locator("td").all_inner_texts()[1:] == [account.owner.email, "on → off"]
