@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from kartra_integrations.append_only import AppendOnlyModel
 
 
 class RequestState(models.TextChoices):
@@ -98,7 +99,7 @@ class ActivationRequest(models.Model):
         return self.state == RequestState.PENDING and self.review_started_at is None and self.due_at <= timezone.now()
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Append-only history of every activation transition; actor None means an operator (command line)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activation_audit_entries")
@@ -121,14 +122,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.from_state or '-'} -> {self.to_state or '-'}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Audit entries are append-only.")
 
     @property
     def actor_label(self) -> str:

@@ -150,4 +150,12 @@ class LeadEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+@admin.register(models.GdprSettingChange)
+class GdprSettingChangeAdmin(ReadOnlyAdmin):
+    list_display = ("changed_at", "account", "actor", "from_enabled", "to_enabled")
+    list_filter = ("to_enabled",)
+    list_select_related = ("account", "actor")
+    search_fields = ("account__name", "actor__email")
+
+
 from . import admin_consent  # noqa: E402, F401  (issue 7: consent records, step deliveries, erasures)

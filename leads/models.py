@@ -1,4 +1,5 @@
-"""An account's lead database, its assets, what links a lead to them, and the lead event outbox.
+"""An account's lead database, its assets, what links a lead to them, the lead event outbox, and the
+audit of the account's GDPR setting.
 
 Every write goes through leads.services; every non-trivial read through leads.selectors.
 """
@@ -6,6 +7,7 @@ Every write goes through leads.services; every non-trivial read through leads.se
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TIME_ZONE_CHOICES, Account
+from kartra_integrations.append_only import AppendOnlyModel
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -676,6 +679,36 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The account's settings
+
+
+class GdprSettingChange(AppendOnlyModel):
+    """Who turned the account's GDPR setting on or off, and when; written by services.account_gdpr_enabled_set.
+
+    actor is None for an operator (no user) or a user deleted since.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="gdpr_setting_changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_enabled = models.BooleanField()
+    to_enabled = models.BooleanField()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_enabled=models.F("to_enabled")), name="gdprsettingchange_is_a_change"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "-changed_at"], name="gdprsettingchange_account_idx")]
+
+    def __str__(self) -> str:
+        return f"GDPR {'on' if self.to_enabled else 'off'} {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 from .models_consent import ConsentRecord, LeadErasure, StepDelivery  # noqa: E402, F401  (issue 7)

@@ -24,6 +24,7 @@ from .models import (
     CalendarClass,
     CustomField,
     CustomFieldOption,
+    GdprSettingChange,
     GdprStatus,
     Lead,
     LeadCustomFieldValue,
@@ -389,6 +390,13 @@ def lead_can_receive_email(lead: Lead) -> bool:
     if not lead.account.gdpr_enabled:
         return True
     return lead.gdpr_status in EMAILABLE_GDPR_STATUSES
+
+
+def gdpr_setting_changes(*, account: Account, limit: int = 20) -> list[GdprSettingChange]:
+    """The account's latest GDPR setting changes, newest first, with who made them."""
+    return list(
+        GdprSettingChange.objects.filter(account=account).select_related("actor").order_by("-changed_at", "-id")[:limit]
+    )
 
 
 # ---------------------------------------------------------------------------------------------

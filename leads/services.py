@@ -19,7 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError, NotFound
 from kartra_integrations.prepared import insert, insert_if_absent
 from zaphooks.services import events_committed
@@ -36,6 +36,7 @@ from .models import (
     CustomFieldOption,
     CustomFieldType,
     Form,
+    GdprSettingChange,
     GdprStatus,
     Lead,
     LeadAction,
@@ -1187,12 +1188,18 @@ def lead_events_collected() -> Iterator[list[LeadEvent]]:
 # Owner pages: the account's GDPR setting and sequence step edits
 
 
-@transaction.atomic
-def account_gdpr_enabled_set(*, account: Account, enabled: bool) -> Account:
-    """Turn the account's GDPR setting on or off. Leads keep their recorded status: with GDPR on, the email
-    gate (selectors.lead_can_receive_email) only lets through leads that are not subject or accepted."""
-    if account.gdpr_enabled != enabled:
-        account.gdpr_enabled = enabled
+@transaction.atomic(durable=True)
+def account_gdpr_enabled_set(*, account: Account, enabled: bool, actor: User | None) -> Account:
+    """Turn the account's GDPR setting on or off, and record who did (a GdprSettingChange) when it changes.
+
+    Leads keep their recorded status: with GDPR on, the email gate (selectors.lead_can_receive_email)
+    only lets through leads that are not subject or accepted. The account row is locked, so two saves
+    at once record two true changes or one, never a change from a value it did not have.
+    """
+    current = Account.objects.select_for_update().values_list("gdpr_enabled", flat=True).get(pk=account.pk)
+    account.gdpr_enabled = enabled
+    if current != enabled:
+        GdprSettingChange.objects.create(account=account, actor=actor, from_enabled=current, to_enabled=enabled)
         account.save(update_fields=["gdpr_enabled"])
     return account
 

@@ -89,10 +89,16 @@ def lead_detail(request, account, pk: int):
 def gdpr_setting(request, account):
     form = GdprSettingForm(_posted(request), initial={"gdpr_enabled": account.gdpr_enabled})
     if request.method == "POST" and form.is_valid():
-        services.account_gdpr_enabled_set(account=account, enabled=form.cleaned_data["gdpr_enabled"])
+        services.account_gdpr_enabled_set(
+            account=account, enabled=form.cleaned_data["gdpr_enabled"], actor=request.user
+        )
         messages.success(request, f"GDPR is now {'on' if account.gdpr_enabled else 'off'} for this account.")
         return redirect("leads:gdpr_setting")
-    return render(request, "leads/gdpr_setting.html", {"form": form, "account": account})
+    return render(
+        request,
+        "leads/gdpr_setting.html",
+        {"form": form, "account": account, "changes": selectors.gdpr_setting_changes(account=account)},
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import (
+    PASSWORD,
     AccountFactory,
     ActivatedAccountFactory,
     ModeratorFactory,
@@ -110,3 +111,18 @@ def browser_page(monkeypatch):
             connections.close_all()
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def log_in(browser_page, live_server):
+    """log_in(email) logs that factory user in through the login page and returns the browser page."""
+
+    def as_user(email: str):
+        browser_page.goto(f"{live_server.url}/login/")
+        browser_page.get_by_label("Email address").fill(email)
+        browser_page.get_by_label("Password").fill(PASSWORD)
+        browser_page.get_by_role("button", name="Log in").click()
+        browser_page.locator(".who", has_text=email).wait_for()
+        return browser_page
+
+    return as_user

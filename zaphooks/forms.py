@@ -1,14 +1,18 @@
 from django import forms
 
-from .filters import EVENTS
+from leads.models import LeadAction
 
 
 class EndpointForm(forms.Form):
     target_url = forms.CharField(
         label="Endpoint URL", max_length=2000, help_text="https only; we POST signed JSON here."
     )
+    # The label a person knows the trigger by, and the action name their receiver will see.
     events = forms.MultipleChoiceField(
-        choices=[(event, event) for event in EVENTS], widget=forms.CheckboxSelectMultiple, label="Events to send"
+        choices=[(action.value, f"{action.label} ({action.value})") for action in LeadAction],
+        widget=forms.CheckboxSelectMultiple,
+        label="Events to send",
+        error_messages={"required": "Tick at least one event."},
     )
 
 
@@ -19,5 +23,5 @@ class ReplayRangeForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("since") and cleaned.get("until") and cleaned["since"] >= cleaned["until"]:
-            raise forms.ValidationError("The start must come before the end.")
+            self.add_error("until", "The end must come after the start.")
         return cleaned

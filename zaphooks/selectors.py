@@ -61,12 +61,11 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
     return subscriptions
 
 
-def subscription_get(*, account: Account, subscription_id: int) -> Subscription:
-    subscription = (
-        Subscription.objects.filter(account=account, pk=subscription_id)
-        .exclude(state=SubscriptionState.DELETED)
-        .first()
-    )
+def subscription_get(*, account: Account, subscription_id: int, kind: str | None = None) -> Subscription:
+    subscriptions = Subscription.objects.filter(account=account, pk=subscription_id)
+    if kind:
+        subscriptions = subscriptions.filter(kind=kind)
+    subscription = subscriptions.exclude(state=SubscriptionState.DELETED).first()
     if subscription is None:
         raise NotFound("No such subscription")
     return subscription

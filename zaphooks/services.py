@@ -103,16 +103,59 @@ def subscription_create(
     )
 
 
-def endpoint_create(*, account: Account, target_url: str, events: list[str]) -> Subscription:
-    """An owner's own outbound endpoint: every event ticked in `events`, no filter."""
+def _endpoint_check(*, target_url: str, events: list[str]) -> list[str]:
+    """An endpoint's URL and ticked events, as create and update take them; the events without repeats."""
     unknown = [event for event in events if event not in filters.EVENTS]
     if not events or unknown:
         raise ApplicationError("Invalid input", code="invalid", fields={"events": ["Tick one or more known events."]})
     _target_check(target_url)
+    return list(dict.fromkeys(events))
+
+
+def endpoint_create(*, account: Account, target_url: str, events: list[str]) -> Subscription:
+    """An owner's own outbound endpoint: every event ticked in `events`, no filter."""
+    events = _endpoint_check(target_url=target_url, events=events)
     signing_secret_get_or_create(account=account)
     return Subscription.objects.create(
-        account=account, kind=SubscriptionKind.ENDPOINT, events=list(dict.fromkeys(events)), target_url=target_url
+        account=account, kind=SubscriptionKind.ENDPOINT, events=events, target_url=target_url
     )
+
+
+def endpoint_update(*, account: Account, subscription_id: int, target_url: str, events: list[str]) -> Subscription:
+    """Change an owner's endpoint's URL and ticked events; its state and delivery log stay.
+
+    Only endpoints: a Zap's subscription belongs to Zapier, which deletes and re-creates it. Checked
+    before the row is locked, since the SSRF check resolves the host name. Deliveries already made
+    go to the new URL on their next attempt; a new URL starts a fresh failure run, so the day of
+    failures that disables an endpoint counts from its own first failure.
+    """
+    events = _endpoint_check(target_url=target_url, events=events)
+    with transaction.atomic(durable=True):
+        endpoint = _endpoint_locked(account=account, subscription_id=subscription_id)
+        if endpoint.target_url != target_url:
+            endpoint.first_failure_at = None
+        endpoint.target_url, endpoint.events = target_url, events
+        endpoint.save(update_fields=["target_url", "events", "first_failure_at"])
+    return endpoint
+
+
+@transaction.atomic(durable=True)
+def endpoint_delete(*, account: Account, subscription_id: int) -> None:
+    """The owner deletes one of their endpoints (a Zap is deleted by Zapier, through the API)."""
+    _endpoint_locked(account=account, subscription_id=subscription_id)
+    subscription_delete(account=account, subscription_id=subscription_id)
+
+
+def _endpoint_locked(*, account: Account, subscription_id: int) -> Subscription:
+    endpoint = (
+        Subscription.objects.select_for_update()
+        .filter(account=account, pk=subscription_id, kind=SubscriptionKind.ENDPOINT)
+        .exclude(state=SubscriptionState.DELETED)
+        .first()
+    )
+    if endpoint is None:
+        raise NotFound("No such endpoint")
+    return endpoint
 
 
 def _cancel_open_deliveries(subscription_ids: Iterable[int], reason: str, now: datetime) -> None:

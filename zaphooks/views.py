@@ -13,6 +13,7 @@ from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
 from .forms import EndpointForm, ReplayRangeForm
+from .models import SubscriptionKind
 
 
 @owner_required
@@ -40,6 +41,29 @@ def hooks(request, account):
 
 
 @owner_required
+@require_http_methods(["GET", "POST"])
+def endpoint_edit(request, account, subscription_id: int):
+    endpoint = _get_or_404(account, subscription_id, kind=SubscriptionKind.ENDPOINT)  # a Zap is Zapier's to change
+    form = EndpointForm(request.POST or None, initial={"target_url": endpoint.target_url, "events": endpoint.events})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.endpoint_update(account=account, subscription_id=endpoint.pk, **form.cleaned_data)
+        except NotFound as error:  # deleted meanwhile
+            raise Http404(error.message) from error
+        except ApplicationError as error:
+            form_add_application_error(form, error)
+        else:
+            messages.success(request, "Endpoint saved.")
+            return redirect("zaphooks:hooks")
+    return render(
+        request,
+        "zaphooks/endpoint_form.html",
+        {"endpoint": endpoint, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@owner_required
 @require_POST
 def secret_rotate(request, account):
     services.signing_secret_rotate(account=account)
@@ -58,8 +82,11 @@ def subscription_state(request, account, subscription_id: int):
         services.subscription_disable(account=account, subscription_id=subscription_id)
         messages.success(request, "Disabled.")
     elif request.POST.get("action") == "delete":
-        services.subscription_delete(account=account, subscription_id=subscription_id)
-        messages.success(request, "Deleted.")
+        try:
+            services.endpoint_delete(account=account, subscription_id=subscription_id)
+        except NotFound as error:  # a Zap: Zapier deletes it when the Zap is turned off
+            raise Http404(error.message) from error
+        messages.success(request, "Endpoint deleted.")
         return redirect("zaphooks:hooks")
     return redirect("zaphooks:log", subscription_id=subscription_id)
 
@@ -108,9 +135,9 @@ def replay(request, account, subscription_id: int):
     return redirect("zaphooks:log", subscription_id=subscription.pk)
 
 
-def _get_or_404(account, subscription_id):
+def _get_or_404(account, subscription_id, *, kind=None):
     try:
-        return selectors.subscription_get(account=account, subscription_id=subscription_id)
+        return selectors.subscription_get(account=account, subscription_id=subscription_id, kind=kind)
     except NotFound as error:
         raise Http404(error.message) from error
 

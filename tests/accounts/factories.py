@@ -3,6 +3,8 @@ import factory
 from accounts.models import Account, Role, User
 from accounts.services import api_credentials_issue
 
+PASSWORD = "correct horse battery staple"  # every factory user's, for logging in through the page
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -10,7 +12,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     username = factory.SelfAttribute("email")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
 
 class ModeratorFactory(UserFactory):

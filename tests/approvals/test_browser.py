@@ -2,28 +2,20 @@
 
 import pytest
 
-from tests.accounts.factories import ModeratorFactory
+from tests.accounts.factories import PASSWORD, ModeratorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 OWNER_EMAIL = "owner@shop.example"
-PASSWORD = "correct horse battery staple"
-
-
-def log_in(page, base, email):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
 
 
 def log_out(page):
     page.click("button:has-text('Log out')")
 
 
-def test_owner_request_is_claimed_and_approved_then_owner_sees_credentials(live_server, browser_page):
+def test_owner_request_is_claimed_and_approved_then_owner_sees_credentials(live_server, browser_page, log_in):
     page, base = browser_page, live_server.url
-    moderator = ModeratorFactory(password=PASSWORD)
+    moderator = ModeratorFactory()
 
     # The owner signs up and asks for activation.
     page.goto(f"{base}/signup/")
@@ -42,7 +34,7 @@ def test_owner_request_is_claimed_and_approved_then_owner_sees_credentials(live_
     log_out(page)
 
     # A moderator claims the request from the queue and approves it.
-    log_in(page, base, moderator.email)
+    log_in(moderator.email)
     page.wait_for_url(f"{base}/moderation/queue/")
     row = page.locator("#queue tbody tr", has_text="Corner Shop")
     row.locator("a").click()
@@ -57,7 +49,7 @@ def test_owner_request_is_claimed_and_approved_then_owner_sees_credentials(live_
     log_out(page)
 
     # The owner sees Zapier activated and reaches the credentials page.
-    log_in(page, base, OWNER_EMAIL)
+    log_in(OWNER_EMAIL)
     page.wait_for_url(f"{base}/integrations/")
     assert page.locator("#zapier-card .badge").inner_text() == "Activated"
     page.click("#zapier-card a:has-text('API credentials')")

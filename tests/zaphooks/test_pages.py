@@ -1,10 +1,10 @@
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from zaphooks.models import Delivery, DeliveryState, SigningSecret, Subscription, SubscriptionKind, SubscriptionState
 
-from .factories import DeliveryFactory, SubscriptionFactory
+from .factories import DeliveryFactory, EndpointFactory, FailedDeliveryFactory, SubscriptionFactory
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_replay_range_form_rejects_an_inverted_range(owner_client, account):
     response = owner_client.post(
         reverse("zaphooks:replay", args=[subscription.pk]), {"since": "2026-01-02T00:00", "until": "2026-01-01T00:00"}
     )
-    assert response.status_code == 400 and "start must come before" in response.content.decode()
+    assert response.status_code == 400 and "end must come after the start" in response.content.decode()
 
 
 def test_reenable_a_disabled_subscription(owner_client, account):
@@ -125,3 +125,140 @@ def test_health_page_is_for_moderators_only(client, moderator, support_agent, ow
 def test_staff_without_an_account_cannot_open_owner_pages(client, moderator):
     client.force_login(moderator)
     assert client.get(reverse("zaphooks:hooks")).status_code == 403
+
+
+def test_owner_without_subscriptions_is_told_how_to_get_one(owner_client):
+    page = owner_client.get(reverse("zaphooks:hooks")).content.decode()
+    assert "No Zaps or endpoints yet" in page
+
+
+def test_endpoint_without_ticked_events_shows_the_error_on_the_events_field(owner_client, account):
+    response = owner_client.post(reverse("zaphooks:hooks"), {"target_url": "https://example.com/in"})
+    assert response.context["form"].errors == {"events": ["Tick at least one event."]}
+    assert not Subscription.objects.filter(account=account).exists()
+
+
+# Editing an endpoint
+
+
+def test_edit_page_shows_the_endpoints_url_and_ticked_events(owner_client, account):
+    endpoint = EndpointFactory(account=account, events=["filled_form"])
+    response = owner_client.get(reverse("zaphooks:endpoint_edit", args=[endpoint.pk]))
+    form = response.context["form"]
+    assert form["target_url"].value() == endpoint.target_url
+    assert form["events"].value() == ["filled_form"]
+
+
+def test_owner_edits_an_endpoints_url_and_events(owner_client, account):
+    endpoint = EndpointFactory(account=account)
+    response = owner_client.post(
+        reverse("zaphooks:endpoint_edit", args=[endpoint.pk]),
+        {"target_url": "https://crm.example.com/v2", "events": ["filled_form"]},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("zaphooks:hooks")
+    endpoint.refresh_from_db()
+    assert endpoint.target_url == "https://crm.example.com/v2" and endpoint.events == ["filled_form"]
+
+
+@override_settings(HOOKS_ALLOW_PRIVATE_TARGETS=False)
+def test_edit_to_a_private_target_shows_the_error_on_the_url_field(owner_client, account):
+    endpoint = EndpointFactory(account=account)
+    response = owner_client.post(
+        reverse("zaphooks:endpoint_edit", args=[endpoint.pk]),
+        {"target_url": "https://10.0.0.1/in", "events": ["assign_tag"]},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "target_url": ["The target URL must resolve only to public internet addresses."]
+    }
+    endpoint.refresh_from_db()
+    assert endpoint.target_url != "https://10.0.0.1/in"
+
+
+def test_edit_without_ticked_events_shows_the_error_on_the_events_field(owner_client, account):
+    endpoint = EndpointFactory(account=account)
+    response = owner_client.post(
+        reverse("zaphooks:endpoint_edit", args=[endpoint.pk]), {"target_url": endpoint.target_url}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"events": ["Tick at least one event."]}
+
+
+def test_edit_refuses_a_post_without_csrf_token(owner, account):
+    endpoint = EndpointFactory(account=account)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(
+        reverse("zaphooks:endpoint_edit", args=[endpoint.pk]),
+        {"target_url": "https://crm.example.com/v2", "events": ["filled_form"]},
+    )
+    assert response.status_code == 403
+    endpoint.refresh_from_db()
+    assert endpoint.target_url != "https://crm.example.com/v2"
+
+
+def test_only_endpoints_are_offered_for_editing(owner_client, account):
+    zap = SubscriptionFactory(account=account)
+    endpoint = EndpointFactory(account=account)
+    page = owner_client.get(reverse("zaphooks:hooks")).content.decode()
+    assert reverse("zaphooks:endpoint_edit", args=[endpoint.pk]) in page
+    assert reverse("zaphooks:endpoint_edit", args=[zap.pk]) not in page
+
+
+def test_a_zaps_edit_page_is_404(owner_client, account):
+    zap = SubscriptionFactory(account=account)
+    assert owner_client.get(reverse("zaphooks:endpoint_edit", args=[zap.pk])).status_code == 404
+    response = owner_client.post(
+        reverse("zaphooks:endpoint_edit", args=[zap.pk]), {"target_url": "https://x.example/", "events": ["assign_tag"]}
+    )
+    assert response.status_code == 404
+
+
+def test_another_owners_endpoint_edit_is_404_and_changes_nothing(owner_client, other_account):
+    theirs = EndpointFactory(account=other_account)
+    assert owner_client.get(reverse("zaphooks:endpoint_edit", args=[theirs.pk])).status_code == 404
+    response = owner_client.post(
+        reverse("zaphooks:endpoint_edit", args=[theirs.pk]),
+        {"target_url": "https://evil.example.com/", "events": ["assign_tag"]},
+    )
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.target_url != "https://evil.example.com/"
+
+
+@pytest.mark.parametrize("role", ["moderator", "support_agent"])
+def test_staff_cannot_edit_an_endpoint(client, request, role, account):
+    endpoint = EndpointFactory(account=account)
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(reverse("zaphooks:endpoint_edit", args=[endpoint.pk])).status_code == 403
+
+
+def test_anonymous_visitor_is_sent_to_log_in_from_the_edit_page(client, account):
+    endpoint = EndpointFactory(account=account)
+    response = client.get(reverse("zaphooks:endpoint_edit", args=[endpoint.pk]))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_zap_cannot_be_deleted_from_the_page(owner_client, account):
+    zap = SubscriptionFactory(account=account)
+    response = owner_client.post(reverse("zaphooks:state", args=[zap.pk]), {"action": "delete"})
+    assert response.status_code == 404
+    zap.refresh_from_db()
+    assert zap.state == SubscriptionState.ACTIVE
+
+
+def test_owner_deletes_an_endpoint_from_its_log(owner_client, account):
+    endpoint = EndpointFactory(account=account)
+    response = owner_client.post(reverse("zaphooks:state", args=[endpoint.pk]), {"action": "delete"})
+    assert response["Location"] == reverse("zaphooks:hooks")
+    endpoint.refresh_from_db()
+    assert endpoint.state == SubscriptionState.DELETED
+
+
+def test_log_of_a_disabled_subscription_offers_re_enabling_instead_of_replay(owner_client, account):
+    delivery = FailedDeliveryFactory(
+        subscription=SubscriptionFactory(account=account, state=SubscriptionState.DISABLED)
+    )
+    page = owner_client.get(reverse("zaphooks:log", args=[delivery.subscription_id])).content.decode()
+    assert "Re-enable it above to replay its deliveries." in page
+    assert ">Replay failed</button>" not in page and ">Replay</button>" not in page
