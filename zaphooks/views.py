@@ -93,16 +93,7 @@ def subscription_state(request, account, subscription_id: int):
 
 @owner_required
 def delivery_log(request, account, subscription_id: int):
-    subscription = _get_or_404(account, subscription_id)
-    return render(
-        request,
-        "zaphooks/log.html",
-        {
-            "subscription": subscription,
-            "deliveries": selectors.delivery_log(subscription=subscription),
-            "range_form": ReplayRangeForm(),
-        },
-    )
+    return _log_page(request, _get_or_404(account, subscription_id), ReplayRangeForm())
 
 
 @owner_required
@@ -110,21 +101,16 @@ def delivery_log(request, account, subscription_id: int):
 def replay(request, account, subscription_id: int):
     subscription = _get_or_404(account, subscription_id)
     options = {}
-    if request.POST.get("delivery_id"):
-        options["delivery_id"] = int(request.POST["delivery_id"])
+    delivery_id = request.POST.get("delivery_id", "")
+    if delivery_id:
+        if not delivery_id.isdigit():
+            messages.error(request, "That delivery is not in this log.")
+            return _log_page(request, subscription, ReplayRangeForm(), status=400)
+        options["delivery_id"] = int(delivery_id)
     else:
         form = ReplayRangeForm(request.POST)
         if not form.is_valid():
-            return render(
-                request,
-                "zaphooks/log.html",
-                {
-                    "subscription": subscription,
-                    "deliveries": selectors.delivery_log(subscription=subscription),
-                    "range_form": form,
-                },
-                status=400,
-            )
+            return _log_page(request, subscription, form, status=400)
         options.update(since=form.cleaned_data["since"], until=form.cleaned_data["until"])
     try:
         count = services.deliveries_replay(account=account, subscription_id=subscription.pk, **options)
@@ -133,6 +119,15 @@ def replay(request, account, subscription_id: int):
     else:
         messages.success(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.")
     return redirect("zaphooks:log", subscription_id=subscription.pk)
+
+
+def _log_page(request, subscription, range_form, *, status=200):
+    context = {
+        "subscription": subscription,
+        "deliveries": selectors.delivery_log(subscription=subscription),
+        "range_form": range_form,
+    }
+    return render(request, "zaphooks/log.html", context, status=status)
 
 
 def _get_or_404(account, subscription_id, *, kind=None):

@@ -76,6 +76,12 @@ def test_replay_one_delivery_from_the_log(owner_client, account):
     assert delivery.state == DeliveryState.PENDING
 
 
+def test_replay_of_a_malformed_delivery_id_is_refused_with_a_message(owner_client, account):
+    subscription = SubscriptionFactory(account=account)
+    response = owner_client.post(reverse("zaphooks:replay", args=[subscription.pk]), {"delivery_id": "abc"})
+    assert response.status_code == 400 and "That delivery is not in this log." in response.content.decode()
+
+
 def test_replay_range_form_rejects_an_inverted_range(owner_client, account):
     subscription = SubscriptionFactory(account=account)
     response = owner_client.post(
