@@ -207,9 +207,13 @@ def _profile_field_template() -> dict[str, serializers.Field]:
     return LeadProfileInput().get_fields()
 
 
-def _profile_fields() -> dict[str, serializers.Field]:
-    """Fresh unbound fields for one serializer instance, as DRF copies declared fields."""
-    return copy.deepcopy(_profile_field_template())
+def _profile_fields(serializer: serializers.Serializer) -> dict[str, serializers.Field]:
+    """Fresh unbound fields for one serializer instance, as DRF copies declared fields: only those
+    the input carries (a Zap sends a few of the ~20), all of them for the schema or with no input."""
+    template = _profile_field_template()
+    data = getattr(serializer, "initial_data", None)
+    names = [name for name in template if name in data] if isinstance(data, dict) else template
+    return {name: copy.deepcopy(template[name]) for name in names}
 
 
 class CreateLeadInput(StrictInputSerializer):
@@ -217,7 +221,7 @@ class CreateLeadInput(StrictInputSerializer):
     custom_fields = CustomFieldValuesField(required=False)
 
     def get_fields(self):
-        return {**super().get_fields(), **_profile_fields()}
+        return {**super().get_fields(), **_profile_fields(self)}
 
 
 class EditLeadInput(LeadRefInput):
@@ -226,7 +230,7 @@ class EditLeadInput(LeadRefInput):
 
     def get_fields(self):
         fields = super().get_fields()
-        return {**fields, **_profile_fields()}
+        return {**fields, **_profile_fields(self)}
 
 
 class TagInput(LeadRefInput):
@@ -475,7 +479,7 @@ class LeadDetailsOutput(serializers.Serializer):
 
     def get_fields(self):
         fields = {"id": serializers.IntegerField(), "email": serializers.EmailField()}
-        for name, field in _profile_fields().items():
+        for name, field in _profile_fields(self).items():
             field.read_only = True
             fields[name] = field
         fields.update(
