@@ -75,6 +75,30 @@ def test_owner_edits_an_endpoints_url_and_events(log_in, url, account):
     assert endpoint.events == ["filled_form"]
 
 
+def test_owner_deletes_an_endpoint_after_confirming(log_in, url, account):
+    endpoint = EndpointFactory(account=account)
+    page = log_in(account.owner.email)
+    page.goto(url("zaphooks:log", endpoint.pk))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+
+    page.get_by_text("Endpoint deleted.").wait_for()
+    endpoint.refresh_from_db()
+    assert endpoint.state == SubscriptionState.DELETED
+
+
+def test_owner_who_cancels_the_confirmation_keeps_the_endpoint(log_in, url, account):
+    endpoint = EndpointFactory(account=account)
+    page = log_in(account.owner.email)
+    page.goto(url("zaphooks:log", endpoint.pk))
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete").click()
+
+    assert page.url.endswith(reverse("zaphooks:log", args=[endpoint.pk]))
+    endpoint.refresh_from_db()
+    assert endpoint.state == SubscriptionState.ACTIVE
+
+
 def test_owner_who_unticks_every_event_sees_the_error_by_the_events(log_in, url, account):
     endpoint = EndpointFactory(account=account, events=["assign_tag"])
     page = log_in(account.owner.email)
