@@ -32,14 +32,21 @@ def _start_dispatcher() -> None:
     hooks_dispatch.apply_async(retry=False)
 
 
+def _push_wake(pipe) -> None:
+    """One wake-up per dispatcher slot, so every idle dispatcher wakes (a big commit is relayed by
+    all of them, a batch each); a dispatcher that finds nothing is back to sleep in a millisecond."""
+    slots = settings.HOOKS_DISPATCHERS
+    pipe.lpush(WAKE_KEY, *[1] * slots)
+    pipe.ltrim(WAKE_KEY, 0, slots - 1)
+
+
 def dispatcher_wake() -> None:
-    """Tell a running dispatcher there is work, or start one. Never raises (it runs after commit)."""
+    """Tell the running dispatchers there is work, or start one. Never raises (it runs after commit)."""
     client = redis_client()
     try:
         if client is not None:
             pipe = client.pipeline(transaction=False)
-            pipe.lpush(WAKE_KEY, 1)
-            pipe.ltrim(WAKE_KEY, 0, 0)
+            _push_wake(pipe)
             pipe.exists(*_slot_keys())
             running = pipe.execute()[-1]
             if running:
@@ -50,12 +57,16 @@ def dispatcher_wake() -> None:
 
 
 def dispatcher_help() -> bool:
-    """A dispatcher with more work than room: start another while a slot is free. True if it did."""
+    """A dispatcher with more work than room: wake the others, and start another while a slot is
+    free. True if it started one."""
     client = redis_client()
     if client is None:  # development: every wake starts a dispatcher already
         return False
     keys = _slot_keys()
-    if client.exists(*keys) >= len(keys) or not client.set(HELP_KEY, 1, nx=True, px=HELP_EVERY_MS):
+    pipe = client.pipeline(transaction=False)
+    _push_wake(pipe)
+    pipe.exists(*keys)
+    if pipe.execute()[-1] >= len(keys) or not client.set(HELP_KEY, 1, nx=True, px=HELP_EVERY_MS):
         return False
     _start_dispatcher()
     return True
