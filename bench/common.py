@@ -78,10 +78,10 @@ def start_receiver(port: int, *args: str) -> subprocess.Popen:
     return process
 
 
-def start_worker(name: str, redis_url: str, *, beat: bool) -> subprocess.Popen:
+def start_worker(name: str, redis_url: str, *, beat: bool, pool: str = "threads") -> subprocess.Popen:
     log = ROOT / "var" / f"bench-worker-{name}.log"
     env = {**os.environ, "REDIS_URL": redis_url, "DEBUG": "false", "HOOKS_ALLOW_PRIVATE_TARGETS": "true"}
-    command = [CELERY, "-A", "kartra_integrations", "worker", "-n", f"{name}@%h", "--pool=threads", "--concurrency=4"]
+    command = [CELERY, "-A", "kartra_integrations", "worker", "-n", f"{name}@%h", f"--pool={pool}", "--concurrency=4"]
     command += ["--loglevel=WARNING", "--without-gossip", "--without-mingle"]
     if beat:
         command += ["--beat", "--schedule", str(ROOT / "var" / f"bench-beat-{name}")]
@@ -104,6 +104,11 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
 
 def receiver_records(port: int) -> list:
     return httpx.get(f"http://127.0.0.1:{port}/stats", timeout=30).json()
+
+
+def receiver_count(port: int, prefix: str) -> int:
+    """(webhook-id, path) pairs answered 2xx under `prefix`: cheaper to poll than every record."""
+    return int(httpx.get(f"http://127.0.0.1:{port}/count", params={"prefix": prefix}, timeout=30).text)
 
 
 def receiver_reset(port: int) -> None:

@@ -5,7 +5,8 @@ Celery worker is killed with SIGKILL mid-run, and Redis (a private redis-server 
 started here, so the shared one is untouched) is restarted mid-run. Events are written through the
 leads services only (no wake-up hook): the relay and the sweeper must find them. Afterwards every
 event must have arrived (2xx) at every matching subscription, and every request must carry its
-event's id as webhook-id (so duplicates share it). Exits non-zero otherwise.
+event's id as webhook-id (so duplicates share it). Exits non-zero otherwise, and at once if worker B
+exits: a worker must ride out a Redis restart, nothing here restarts it.
 """
 
 import os
@@ -126,15 +127,13 @@ def main() -> None:
 
     account_ids = [a.pk for a, _, _ in accounts]
     deadline = time.monotonic() + 600
-    restarts = 0
     while time.monotonic() < deadline:
         if worker_b.poll() is not None:
-            # Celery 5.7 / kombu 5.7 with redis-py 8 sometimes exits on a broker restart ("Unrecoverable
-            # error: 'NoneType' object has no attribute 'hostname'"). Production runs workers under a
-            # supervisor that starts them again; so does this test, and it says so.
-            restarts += 1
-            say(f"[{time.monotonic() - started:5.1f} s] worker B exited (code {worker_b.returncode}): restarting it")
-            worker_b = start_worker(f"faults-b{restarts}", REDIS_URL, beat=True)
+            # A worker must ride out the Redis restart (see kartra_integrations.celery.BrokerConnection);
+            # nothing restarts it here.
+            stop(receiver)
+            subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "shutdown", "nosave"], capture_output=True)
+            sys.exit(f"FAULT TEST FAILED: worker B exited ({worker_b.returncode}); see var/bench-worker-faults-b.log")
         open_ = Delivery.objects.filter(
             subscription__account_id__in=account_ids, state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
         ).count()
@@ -185,7 +184,6 @@ def main() -> None:
     print(f"pairs delivered (2xx) twice+ : {duplicates}")
     print(f"webhook-id != body id       : {len(mismatched)}")
     print(f"deliveries by state         : {by_state}")
-    print(f"worker restarts (supervisor): {restarts}")
     if missing or mismatched or len(expected) == 0:
         sys.exit("FAULT TEST FAILED")
     print("FAULT TEST PASSED: every event reached every matching subscription; duplicates share webhook-id")

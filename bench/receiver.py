@@ -6,7 +6,8 @@ time) for every POST, and answers according to its mode:
     --fail-half-first  answer 500 to the first request of half of the (webhook-id, path) pairs,
                      which makes a third of all requests fail with 5xx, every delivery needing at
                      most one retry
-GET /stats returns the records as JSON; POST /reset clears them.
+GET /stats returns the records as JSON; GET /count?prefix=P the number of (webhook-id, path) pairs
+answered 2xx whose path starts with P (cheap to poll while deliveries arrive); POST /reset clears them.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import time
+from urllib.parse import unquote
 
 RECORDS: list = []
 SEEN: set = set()
@@ -64,6 +66,11 @@ class Handler(asyncio.Protocol):
     def handle(self, method, path, headers, body):
         if method == "GET" and path.startswith("/stats"):
             self.respond(200, json.dumps(RECORDS).encode())
+            return
+        if method == "GET" and path.startswith("/count"):
+            prefix = unquote(path.partition("prefix=")[2])
+            count = len({(r[0], r[1]) for r in RECORDS if r[3] == 200 and r[1].startswith(prefix)})
+            self.respond(200, str(count).encode())
             return
         if path.startswith("/reset"):
             RECORDS.clear()

@@ -404,7 +404,7 @@ def events_committed() -> None:
 
     A no-op where HOOKS_WAKE_ON_COMMIT is off (the unit tests: no worker to wake)."""
     if settings.HOOKS_WAKE_ON_COMMIT:
-        wake_dispatcher(relay=True)
+        wake_dispatcher()
 
 
 # --- claiming and recording (the dispatcher calls these from its database thread) -------------
@@ -421,7 +421,13 @@ class Job:
     attempts: int  # attempts made before this one
 
 
-def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now: datetime | None = None) -> list[Job]:
+@dataclass
+class ClaimBatch:
+    jobs: list[Job]
+    left: int  # due deliveries seen and left unclaimed: over `limit` or over their subscription's room
+
+
+def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now: datetime | None = None) -> ClaimBatch:
     """Claim up to `limit` due deliveries of active subscriptions, at most `room[sub]` per subscription.
 
     SELECT ... FOR UPDATE SKIP LOCKED then a conditional UPDATE: two dispatchers never claim the same
@@ -447,7 +453,7 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
                 left[sub_id] = free - 1
                 chosen.append(delivery_id)
         if not chosen:
-            return []
+            return ClaimBatch(jobs=[], left=len(rows))
         Delivery.objects.filter(pk__in=chosen, state=DeliveryState.PENDING).update(
             state=DeliveryState.SENDING, claimed_until=now + LEASE
         )
@@ -470,7 +476,7 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
             Delivery.objects.filter(pk__in=inactive).update(
                 state=DeliveryState.FAILED, claimed_until=None, finished_at=now, last_error="subscription inactive"
             )
-    return jobs
+    return ClaimBatch(jobs=jobs, left=len(rows) - len(chosen))
 
 
 @dataclass

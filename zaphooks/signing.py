@@ -16,16 +16,16 @@ def _key(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
 
 
-def signature_header(*, secrets_: list[str], msg_id: str, timestamp: int, body: str) -> str:
+def signature_header(*, secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
     """One `v1,<base64>` per secret, space separated (a receiver accepts any of them)."""
-    to_sign = f"{msg_id}.{timestamp}.{body}".encode()
+    to_sign = f"{msg_id}.{timestamp}.".encode() + body
     return " ".join(
         "v1," + base64.b64encode(hmac.new(_key(secret), to_sign, hashlib.sha256).digest()).decode()
         for secret in secrets_
     )
 
 
-def delivery_headers(*, secrets_: list[str], msg_id: str, timestamp: int, body: str) -> dict[str, str]:
+def delivery_headers(*, secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     return {
         "content-type": "application/json",
         "webhook-id": msg_id,

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import selectors, services, targets, wake
+from .dispatch import Dispatcher  # also connects its worker signals, in the main process and the pool's
 from .models import Subscription, SubscriptionKind
 
 logger = logging.getLogger(__name__)
@@ -15,9 +16,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="zaphooks.hooks_dispatch", acks_late=False)
 def hooks_dispatch() -> int:
-    """Run the dispatcher until it has been idle a while (a no-op when one is running already)."""
-    from .dispatch import Dispatcher
-
+    """Run a dispatcher until it has been idle a while (a no-op when every dispatcher slot is taken)."""
     wake.dispatcher_starting()
     return Dispatcher().run().sent
 

@@ -1,54 +1,92 @@
-"""Waking the dispatcher: a Redis list it blocks on, and a lock that says one is running.
+"""Waking the dispatchers: a Redis list they block on, and HOOKS_DISPATCHERS lock slots that say which run.
 
-Losing a wake-up is harmless (the sweeper and the dispatcher's own polling find the work); this
+Losing a wake-up is harmless (the sweeper and the dispatchers' own polling find the work); this
 only makes the common path fast. Without REDIS_URL (development) every wake enqueues the task.
 """
 
 import logging
 import uuid
 
+from django.conf import settings
+
 from kartra_integrations.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
 WAKE_KEY = "zaphooks:wake"
-RELAY_KEY = "zaphooks:relay"
-LOCK_KEY = "zaphooks:dispatcher"
+SLOT_KEY = "zaphooks:dispatcher:{}"
+HELP_KEY = "zaphooks:help"
 LOCK_TTL_MS = 10_000
+# A dispatcher that cannot keep up starts another at most this often (a new one needs a moment to
+# take its slot; asking again before then would only queue tasks that find every slot taken).
+HELP_EVERY_MS = 2_000
 # Set while a start message is on its way: without it, every commit while no dispatcher runs (the
 # worker down or busy) would queue one more hooks_dispatch message.
 STARTING_KEY = "zaphooks:starting"
 STARTING_TTL_MS = 10_000
-# 1 when the caller should send the start message: no dispatcher runs and none is on its way.
+# KEYS: the slots, then STARTING_KEY. 1 when the caller should send the start message: no
+# dispatcher holds a slot and no start message is on its way.
 _CLAIM_START = """
-if redis.call('exists', KEYS[1]) == 1 then return 0 end
-if redis.call('set', KEYS[2], 1, 'NX', 'PX', ARGV[1]) then return 1 end
+for i = 1, #KEYS - 1 do
+  if redis.call('exists', KEYS[i]) == 1 then return 0 end
+end
+if redis.call('set', KEYS[#KEYS], 1, 'NX', 'PX', ARGV[1]) then return 1 end
 return 0
 """
 
 
-def dispatcher_wake(relay: bool = False) -> None:
-    """Tell a running dispatcher there is work, or start one. Never raises (it runs after commit)."""
+def _slot_keys() -> list[str]:
+    return [SLOT_KEY.format(n) for n in range(settings.HOOKS_DISPATCHERS)]
+
+
+def _start_dispatcher() -> None:
     from .tasks import hooks_dispatch
 
+    hooks_dispatch.apply_async(retry=False)
+
+
+def _push_wake(pipe) -> None:
+    """One wake-up per dispatcher slot, so every idle dispatcher wakes (a big commit is relayed by
+    all of them, a batch each); a dispatcher that finds nothing is back to sleep in a millisecond."""
+    slots = settings.HOOKS_DISPATCHERS
+    pipe.lpush(WAKE_KEY, *[1] * slots)
+    pipe.ltrim(WAKE_KEY, 0, slots - 1)
+
+
+def dispatcher_wake() -> None:
+    """Tell the running dispatchers there is work, or start one. Never raises (it runs after commit)."""
     client = redis_client()
     try:
         if client is not None:
             pipe = client.pipeline(transaction=False)
-            if relay:
-                pipe.set(RELAY_KEY, 1)
-            pipe.lpush(WAKE_KEY, 1)
-            pipe.ltrim(WAKE_KEY, 0, 0)
-            pipe.eval(_CLAIM_START, 2, LOCK_KEY, STARTING_KEY, STARTING_TTL_MS)
+            _push_wake(pipe)
+            keys = [*_slot_keys(), STARTING_KEY]
+            pipe.eval(_CLAIM_START, len(keys), *keys, STARTING_TTL_MS)
             if not pipe.execute()[-1]:
                 return
-        hooks_dispatch.apply_async(retry=False)
+        _start_dispatcher()
     except Exception as exc:  # one line, not a traceback per commit while Redis is away
         logger.warning("could not wake the hook dispatcher (%s); the sweeper will", exc)
 
 
+def dispatcher_help() -> bool:
+    """A dispatcher with more work than room: wake the others, and start another while a slot is
+    free. True if it started one."""
+    client = redis_client()
+    if client is None:  # development: every wake starts a dispatcher already
+        return False
+    keys = _slot_keys()
+    pipe = client.pipeline(transaction=False)
+    _push_wake(pipe)
+    pipe.exists(*keys)
+    if pipe.execute()[-1] >= len(keys) or not client.set(HELP_KEY, 1, nx=True, px=HELP_EVERY_MS):
+        return False
+    _start_dispatcher()
+    return True
+
+
 def dispatcher_starting() -> None:
-    """The start message has arrived: the next wake-up after this dispatcher exits may send another."""
+    """A start message has arrived: the next wake-up with no dispatcher running may send another."""
     client = redis_client()
     if client is not None:
         client.delete(STARTING_KEY)
@@ -56,20 +94,26 @@ def dispatcher_starting() -> None:
 
 def dispatcher_running() -> bool:
     client = redis_client()
-    return bool(client is not None and client.exists(LOCK_KEY))
+    return bool(client is not None and client.exists(*_slot_keys()))
 
 
 class DispatcherLock:
-    """At most one dispatcher per Redis (each one is a whole asyncio process of its own)."""
+    """One of HOOKS_DISPATCHERS slots: at most that many dispatchers per Redis, each an asyncio loop
+    of its own (a process of its own under Celery's prefork pool, so each can use a core)."""
 
     def __init__(self):
         self.token = uuid.uuid4().hex
         self.client = redis_client()
+        self.key: str | None = None
 
     def acquire(self) -> bool:
         if self.client is None:
             return True
-        return bool(self.client.set(LOCK_KEY, self.token, nx=True, px=LOCK_TTL_MS))
+        for key in _slot_keys():
+            if self.client.set(key, self.token, nx=True, px=LOCK_TTL_MS):
+                self.key = key
+                return True
+        return False
 
     def renew(self) -> bool:
         if self.client is None:
@@ -80,7 +124,7 @@ class DispatcherLock:
                 "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end "
                 "return 0",
                 1,
-                LOCK_KEY,
+                self.key,
                 self.token,
                 LOCK_TTL_MS,
             )
@@ -92,6 +136,6 @@ class DispatcherLock:
         self.client.eval(
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
             1,
-            LOCK_KEY,
+            self.key,
             self.token,
         )

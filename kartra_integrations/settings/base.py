@@ -184,9 +184,12 @@ HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=Fa
 # Wake the hook dispatcher when a transaction that wrote lead events commits (the fast path; the
 # sweeper finds the events without it, within seconds). Off in the test settings: no worker there.
 HOOKS_WAKE_ON_COMMIT = env.bool("HOOKS_WAKE_ON_COMMIT", default=True)
-# The dispatcher: requests in flight in all and per target URL (a slow endpoint holds back nobody
-# else), how long it idles before exiting, how long one run lasts at most, and how often it looks
+# Hook dispatchers: how many may run at once (each a Celery task holding a Redis slot; a busy one
+# starts the next; under the prefork pool each is a process, so each can use a core), requests in
+# flight per dispatcher and per target URL across all of them (a slow endpoint holds back nobody
+# else), how long one idles before exiting, how long one run lasts at most, and how often it looks
 # for new events without a wake-up (default: 1 s with Redis to wake it, 0.1 s without).
+HOOKS_DISPATCHERS = env.int("HOOKS_DISPATCHERS", default=2)
 HOOKS_MAX_IN_FLIGHT = env.int("HOOKS_MAX_IN_FLIGHT", default=512)
 HOOKS_MAX_IN_FLIGHT_PER_TARGET = env.int("HOOKS_MAX_IN_FLIGHT_PER_TARGET", default=256)
 HOOKS_DISPATCH_IDLE_SECONDS = env.float("HOOKS_DISPATCH_IDLE_SECONDS", default=20.0)

@@ -179,15 +179,15 @@ def test_claim_moves_due_rows_to_sending_and_respects_room(db):
     subscription = SubscriptionFactory()
     for _ in range(3):
         DeliveryFactory(subscription=subscription)
-    jobs = services.deliveries_claim(limit=10, room={}, default_room=2)
-    assert len(jobs) == 2
+    claimed = services.deliveries_claim(limit=10, room={}, default_room=2)
+    assert (len(claimed.jobs), claimed.left) == (2, 1)
     assert Delivery.objects.filter(state=DeliveryState.SENDING).count() == 2
-    assert services.deliveries_claim(limit=10, room={subscription.pk: 0}, default_room=2) == []
+    assert services.deliveries_claim(limit=10, room={subscription.pk: 0}, default_room=2).jobs == []
 
 
 def test_future_retries_are_not_claimed(db):
     DeliveryFactory(next_attempt_at=timezone.now() + timedelta(minutes=5))
-    assert services.deliveries_claim(limit=10, room={}, default_room=10) == []
+    assert services.deliveries_claim(limit=10, room={}, default_room=10).jobs == []
 
 
 def test_claims_of_a_crashed_dispatcher_expire_and_are_due_again(db):
@@ -364,7 +364,7 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
 
         barrier.wait()
         while Delivery.objects.filter(state=DeliveryState.PENDING).exists():
-            jobs = services.deliveries_claim(limit=20, room={}, default_room=1000, now=later)
+            jobs = services.deliveries_claim(limit=20, room={}, default_room=1000, now=later).jobs
             claimed.append([job.delivery_id for job in jobs])
         connection.close()
 
@@ -381,15 +381,15 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
 
 def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(services, "wake_dispatcher", lambda **kwargs: woken.append(kwargs))
+    monkeypatch.setattr(services, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = True
     services.events_committed()
-    assert woken == [{"relay": True}]
+    assert woken == [True]
 
 
 def test_committed_events_wake_nothing_when_wake_on_commit_is_off(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(services, "wake_dispatcher", lambda **kwargs: woken.append(kwargs))
+    monkeypatch.setattr(services, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = False
     services.events_committed()
     assert woken == []
