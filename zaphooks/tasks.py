@@ -23,10 +23,18 @@ def hooks_dispatch() -> int:
 
 @shared_task(name="zaphooks.hooks_sweep")
 def hooks_sweep() -> None:
-    """Every few seconds: free expired claims, relay missed events, start a dispatcher for due work."""
+    """Every few seconds: free expired claims; while no dispatcher runs, relay missed events and start
+    one for due work.
+
+    A running dispatcher relays and claims by itself (it looks at the outbox every second); relaying
+    here as well only raced it for the same batches on the same cores, and during a burst a sweep
+    that outlasted the beat's 5 s ran beside the next one.
+    """
     services.deliveries_release_expired()
+    if wake.dispatcher_running():
+        return
     services.events_relay(wake=False)
-    if selectors.due_deliveries_exist() and not wake.dispatcher_running():
+    if selectors.due_deliveries_exist():
         hooks_dispatch.apply_async(retry=False)
 
 

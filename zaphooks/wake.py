@@ -7,6 +7,7 @@ only makes the common path fast. Without REDIS_URL (development) every wake enqu
 import logging
 import uuid
 
+import redis
 from django.conf import settings
 
 from kartra_integrations.redis_client import redis_client
@@ -93,8 +94,12 @@ def dispatcher_starting() -> None:
 
 
 def dispatcher_running() -> bool:
+    """Whether a dispatcher holds a slot; False when Redis cannot say (the sweeper then does the work)."""
     client = redis_client()
-    return bool(client is not None and client.exists(*_slot_keys()))
+    try:
+        return bool(client is not None and client.exists(*_slot_keys()))
+    except redis.RedisError:
+        return False
 
 
 class DispatcherLock:
