@@ -407,7 +407,7 @@ def events_committed() -> None:
         wake_dispatcher()
 
 
-# --- claiming and recording (the dispatcher calls these from its database thread) -------------
+# --- claiming and recording (the dispatcher calls these from its database threads) ------------
 
 
 @dataclass(frozen=True)
