@@ -7,7 +7,7 @@ port=${PORT:-8000}
 celery=.venv/bin/celery
 
 .venv/bin/python manage.py runserver "127.0.0.1:$port" & web=$!
-$celery -A kartra_integrations worker --loglevel=INFO --concurrency=2 & worker=$!
+$celery -A kartra_integrations worker --loglevel=INFO --concurrency=3 & worker=$!
 $celery -A kartra_integrations beat --loglevel=INFO & beat=$!
 pids="$web $worker $beat"
 

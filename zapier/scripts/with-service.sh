@@ -35,7 +35,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 "$python" manage.py runserver "127.0.0.1:$port" --noreload >>"$log" 2>&1 & pids+=($!)
-"$root/.venv/bin/celery" -A kartra_integrations worker --loglevel=WARNING --concurrency=2 >>"$log" 2>&1 & pids+=($!)
+"$root/.venv/bin/celery" -A kartra_integrations worker --loglevel=WARNING --concurrency=3 >>"$log" 2>&1 & pids+=($!)
 "$root/.venv/bin/celery" -A kartra_integrations beat --loglevel=WARNING -s var/zapier-live-beat >>"$log" 2>&1 & pids+=($!)
 for _ in $(seq 60); do curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/schema" && break; sleep 0.5; done
 
