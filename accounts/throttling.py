@@ -1,4 +1,5 @@
 import logging
+from functools import cache
 
 import redis
 from django.conf import settings
@@ -14,10 +15,10 @@ class AccountRateThrottle(SimpleRateThrottle):
     """Requests per second per account (API_RATE_PER_ACCOUNT), counted in Redis.
 
     A counter per account whose window opens with the account's first request and lasts the rate's
-    period: INCR, EXPIRE NX and TTL in one pipelined round trip, atomic across workers. (DRF's
-    SimpleRateThrottle reads and rewrites a list of timestamps: two round trips and a pickled list
-    per request, and two workers writing at once lose each other's requests.) Without REDIS_URL
-    (development, the SQLite test run) the same counter lives in Django's local-memory cache.
+    period: one Lua script (INCR, EXPIRE on the first request, TTL) in one command, atomic across
+    workers. (DRF's SimpleRateThrottle reads and rewrites a list of timestamps: two round trips and a
+    pickled list per request, and two workers writing at once lose each other's requests.) Without
+    REDIS_URL (development, the SQLite test run) the same counter lives in Django's local-memory cache.
     """
 
     scope = "account"
@@ -42,18 +43,30 @@ class AccountRateThrottle(SimpleRateThrottle):
         return max(self.seconds_left, 1)
 
 
+# KEYS[1] the window's counter, ARGV[1] the window in seconds: {requests so far, seconds left}.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('TTL', KEYS[1])}
+"""
+
+
 def _count_request(key: str, window: int) -> tuple[int, int]:
     """Count one request in the window `key` names; returns (requests so far, seconds the window has left)."""
     client = redis_client()
     if client is None:
         django_cache.add(key, 0, window)
         return django_cache.incr(key), window
-    pipeline = client.pipeline(transaction=False)
-    pipeline.incr(key).expire(key, window, nx=True).ttl(key)
     try:
-        count, _, seconds_left = pipeline.execute()
+        # EVALSHA of the script (loaded on first use): one command per request, not three.
+        count, seconds_left = _count_script(client)(keys=[key], args=[window])
     except redis.RedisError:
         # The limit protects capacity; losing Redis must not take the API down with it: let it through.
         logger.warning("throttle counter unavailable; request let through", exc_info=True)
         return 0, window
     return count, seconds_left
+
+
+@cache
+def _count_script(client: redis.Redis):
+    return client.register_script(_COUNT_SCRIPT)

@@ -104,11 +104,15 @@ def _is_sentinel(param: Any, names_by_sentinel: dict) -> bool:
     return isinstance(param, int | str) and not isinstance(param, bool) and param in names_by_sentinel
 
 
+def _insert_columns(model: type[models.Model]) -> list[models.Field]:
+    # Every column but a primary key the database generates; names from the model's meta.
+    return [field for field in model._meta.concrete_fields if not (field.primary_key and field.db_returning)]
+
+
 @cache
 def _insert_sql(model: type[models.Model], alias: str, skip_conflicts: bool) -> tuple[str, list]:
     quote = connections[alias].ops.quote_name
-    # Every column but a primary key the database generates; names from the model's meta.
-    fields = [field for field in model._meta.concrete_fields if not (field.primary_key and field.db_returning)]
+    fields = _insert_columns(model)
     table, columns = quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
     placeholders, pk = ", ".join(["%s"] * len(fields)), quote(model._meta.pk.column)
     on_conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
@@ -116,14 +120,29 @@ def _insert_sql(model: type[models.Model], alias: str, skip_conflicts: bool) -> 
     return sql, fields
 
 
-def _insert(obj: models.Model, *, skip_conflicts: bool) -> bool:
-    alias = router.db_for_write(type(obj))
-    connection = transaction.get_connection(alias)
-    sql, fields = _insert_sql(type(obj), alias, skip_conflicts)
-    values = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
+@cache
+def _insert_pair_sql(model: type[models.Model], then: type[models.Model], alias: str) -> tuple[str, list, list]:
+    """INSERT of `model` unless present, and of `then` only if it was: one statement."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    first_sql, first_fields = _insert_sql(model, alias, True)
+    then_fields = _insert_columns(then)
+    columns = ", ".join(quote(field.column) for field in then_fields)
+    # Cast: a parameter in a SELECT list has no column type to take its type from.
+    values = ", ".join(f"%s::{field.cast_db_type(connection)}" for field in then_fields)
+    sql = (
+        f"WITH inserted AS ({first_sql}), "  # noqa: S608 (identifiers from the models' meta)
+        f"followed AS (INSERT INTO {quote(then._meta.db_table)} ({columns}) SELECT {values} FROM inserted) "
+        "SELECT * FROM inserted"
+    )
+    return sql, first_fields, then_fields
+
+
+def _values(obj: models.Model, fields: list[models.Field], connection) -> list:
+    return [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+
+
+def _inserted(obj: models.Model, row: tuple | None, alias: str) -> bool:
     if row is None:
         return False
     if obj._meta.pk.db_returning:
@@ -132,15 +151,45 @@ def _insert(obj: models.Model, *, skip_conflicts: bool) -> bool:
     return True
 
 
+def _insert(obj: models.Model, *, skip_conflicts: bool) -> bool:
+    alias = router.db_for_write(type(obj))
+    connection = transaction.get_connection(alias)
+    sql, fields = _insert_sql(type(obj), alias, skip_conflicts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _values(obj, fields, connection))
+        return _inserted(obj, cursor.fetchone(), alias)
+
+
 def insert(obj: models.Model) -> None:
     """obj.save() for a new row, without the ORM building the INSERT again for every row (one
     compiled statement per model; no signals, which this project does not use)."""
     _insert(obj, skip_conflicts=False)
 
 
-def insert_if_absent(obj: models.Model) -> bool:
+def insert_if_absent(obj: models.Model, *, then: models.Model | None = None) -> bool:
     """Insert `obj` unless a row with the same unique key exists: True (and obj.pk set) when inserted.
 
     One statement where get_or_create takes four (SELECT, SAVEPOINT, INSERT, RELEASE), and no race
-    between the look and the insert."""
-    return _insert(obj, skip_conflicts=True)
+    between the look and the insert. `then` (a row whose primary key is set in Python, such as a
+    lead event) is inserted with it, and only when `obj` was. On PostgreSQL both are one statement,
+    atomic by itself: outside a transaction it commits without the BEGIN and COMMIT round trips.
+    """
+    if then is None:
+        return _insert(obj, skip_conflicts=True)
+    if then._meta.pk.db_returning:
+        raise ImproperlyConfigured(f"{type(then).__name__}'s primary key must be set in Python to follow an insert")
+    alias = router.db_for_write(type(obj))
+    connection = transaction.get_connection(alias)
+    if connection.vendor != "postgresql":  # no INSERT inside WITH: two statements, one transaction
+        with transaction.atomic(using=alias):
+            inserted = _insert(obj, skip_conflicts=True)
+            if inserted:
+                _insert(then, skip_conflicts=False)
+        return inserted
+    sql, fields, then_fields = _insert_pair_sql(type(obj), type(then), alias)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _values(obj, fields, connection) + _values(then, then_fields, connection))
+        inserted = _inserted(obj, cursor.fetchone(), alias)
+    if inserted:
+        then._state.adding, then._state.db = False, alias
+    return inserted

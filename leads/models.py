@@ -405,8 +405,10 @@ ASSET_MODELS: tuple[type[Asset], ...] = (
 
 
 class LeadTag(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lead_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="lead_tags")
+    # No index of their own: leadtag_unique leads with lead, leadtag_tag_lead_idx with tag (each
+    # index more is one more write on every tag assigned).
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lead_tags", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="lead_tags", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -656,8 +658,9 @@ class LeadEvent(models.Model):
     """One row per lead event, written in the same transaction as the change that caused it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="lead_events")
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # No index of their own: the account and lead indexes below lead with them.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="lead_events", db_index=False)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     action = models.CharField(max_length=32, choices=LeadAction.choices)
     # The platform's action_details shape, built when the event is written.
     details = models.JSONField(default=dict)

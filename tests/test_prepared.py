@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
+from django.db import IntegrityError, connection
 
 from accounts.models import ApiCredential
 from accounts.services import api_credentials_issue
@@ -98,3 +99,50 @@ def test_insert_sets_a_primary_key_the_database_generates():
     lead_tag = LeadTag(lead=LeadFactory(), tag=TagFactory())
     insert(lead_tag)
     assert LeadTag.objects.get(pk=lead_tag.pk).tag_id == lead_tag.tag_id
+
+
+def _event(lead, action=LeadAction.ASSIGN_TAG):
+    return LeadEvent(account_id=lead.account_id, lead=lead, action=action, details={"tag": {"tag_id": 1}})
+
+
+def test_insert_if_absent_then_writes_the_following_row_with_the_new_one():
+    lead, tag = LeadFactory(), TagFactory()
+    lead_tag, event = LeadTag(lead=lead, tag=tag), _event(lead)
+    assert insert_if_absent(lead_tag, then=event) is True
+    assert lead_tag.pk == LeadTag.objects.get(lead=lead, tag=tag).pk
+    stored = LeadEvent.objects.get(pk=event.pk)
+    assert (stored.lead_id, stored.action, stored.details) == (lead.pk, LeadAction.ASSIGN_TAG, {"tag": {"tag_id": 1}})
+    assert event._state.adding is False
+
+
+def test_insert_if_absent_then_writes_neither_row_when_the_first_exists():
+    lead, tag = LeadFactory(), TagFactory()
+    LeadTag.objects.create(lead=lead, tag=tag)
+    assert insert_if_absent(LeadTag(lead=lead, tag=tag), then=_event(lead)) is False
+    assert not LeadEvent.objects.exists()
+
+
+def test_insert_if_absent_then_is_all_or_nothing(transactional_db):
+    # The following row fails (its primary key is taken): the first row is not left behind.
+    lead, tag = LeadFactory(), TagFactory()
+    taken = _event(lead)
+    insert(taken)
+    clash = _event(lead)
+    clash.pk = taken.pk
+    with pytest.raises(IntegrityError):
+        insert_if_absent(LeadTag(lead=lead, tag=tag), then=clash)
+    assert not LeadTag.objects.exists()
+
+
+def test_insert_if_absent_then_is_one_statement_on_postgresql(django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no INSERT inside WITH: two statements in a transaction there")
+    lead, tag = LeadFactory(), TagFactory()
+    with django_assert_num_queries(1):
+        insert_if_absent(LeadTag(lead=lead, tag=tag), then=_event(lead))
+
+
+def test_a_following_row_whose_primary_key_the_database_makes_is_refused():
+    lead = LeadFactory()
+    with pytest.raises(ImproperlyConfigured):
+        insert_if_absent(_event(lead), then=LeadTag(lead=lead, tag=TagFactory()))

@@ -6,6 +6,7 @@ only makes the common path fast. Without REDIS_URL (development) every wake enqu
 
 import logging
 import uuid
+from functools import cache
 
 import redis
 from django.conf import settings
@@ -25,13 +26,16 @@ HELP_EVERY_MS = 2_000
 # worker down or busy) would queue one more hooks_dispatch message.
 STARTING_KEY = "zaphooks:starting"
 STARTING_TTL_MS = 10_000
-# KEYS: the slots, then STARTING_KEY. 1 when the caller should send the start message: no
-# dispatcher holds a slot and no start message is on its way.
-_CLAIM_START = """
-for i = 1, #KEYS - 1 do
+# KEYS: WAKE_KEY, the slots, then STARTING_KEY; ARGV: how many wake-ups to push (one per slot),
+# STARTING_KEY's TTL. Pushes the wake-ups, then answers 1 when the caller should send the start
+# message: no dispatcher holds a slot and no start message is on its way. One command per commit.
+_WAKE = """
+for i = 1, tonumber(ARGV[1]) do redis.call('lpush', KEYS[1], 1) end
+redis.call('ltrim', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+for i = 2, #KEYS - 1 do
   if redis.call('exists', KEYS[i]) == 1 then return 0 end
 end
-if redis.call('set', KEYS[#KEYS], 1, 'NX', 'PX', ARGV[1]) then return 1 end
+if redis.call('set', KEYS[#KEYS], 1, 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
 
@@ -48,10 +52,16 @@ def _start_dispatcher() -> None:
 
 def _push_wake(pipe) -> None:
     """One wake-up per dispatcher slot, so every idle dispatcher wakes (a big commit is relayed by
-    all of them, a batch each); a dispatcher that finds nothing is back to sleep in a millisecond."""
+    all of them, a batch each); a dispatcher that finds nothing is back to sleep in a millisecond.
+    (_WAKE does the same in Lua.)"""
     slots = settings.HOOKS_DISPATCHERS
     pipe.lpush(WAKE_KEY, *[1] * slots)
     pipe.ltrim(WAKE_KEY, 0, slots - 1)
+
+
+@cache
+def _wake_script(client: redis.Redis):
+    return client.register_script(_WAKE)
 
 
 def dispatcher_wake() -> None:
@@ -59,11 +69,8 @@ def dispatcher_wake() -> None:
     client = redis_client()
     try:
         if client is not None:
-            pipe = client.pipeline(transaction=False)
-            _push_wake(pipe)
-            keys = [*_slot_keys(), STARTING_KEY]
-            pipe.eval(_CLAIM_START, len(keys), *keys, STARTING_TTL_MS)
-            if not pipe.execute()[-1]:
+            keys = [WAKE_KEY, *_slot_keys(), STARTING_KEY]
+            if not _wake_script(client)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS]):
                 return
         _start_dispatcher()
     except Exception as exc:  # one line, not a traceback per commit while Redis is away

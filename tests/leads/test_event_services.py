@@ -472,3 +472,13 @@ def test_purchase_and_cancellation_of_a_plan_name_its_subscription(lead):
     buy, cancel = LeadEvent.objects.filter(lead=lead).order_by("occurred_at", "id")
     for event in (buy, cancel):
         assert event.details["transaction_details"]["transaction_internal_subscription_id"] == subscription.pk
+
+
+def test_a_tag_the_lead_already_has_wakes_nothing(lead, monkeypatch, django_capture_on_commit_callbacks):
+    tag = TagFactory(account=lead.account)
+    services.lead_tag_assign(lead=lead, tag=tag)
+    woken = []
+    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.lead_tag_assign(lead=lead, tag=tag)
+    assert woken == []

@@ -44,3 +44,9 @@ def test_a_wake_while_a_dispatcher_runs_only_signals_it(started):
     assert started == []
     assert redis_client().llen(wake.WAKE_KEY) >= 1
     lock.release()
+
+
+def test_wakes_leave_one_wake_up_per_dispatcher_slot(started, settings):
+    for _ in range(3):
+        wake.dispatcher_wake()
+    assert redis_client().llen(wake.WAKE_KEY) == settings.HOOKS_DISPATCHERS
