@@ -90,8 +90,9 @@ def _validation_error_to_application(error: ValidationError) -> ApplicationError
 def lead_event_write(*, lead: Lead, action: LeadAction, details: dict) -> LeadEvent:
     """Append one lead event; call only inside the transaction of the change it records.
 
-    The single place events are born. After commit, hook delivery is woken to relay it at once; were
-    that wake-up lost, the relay's sweep finds the event in this table all the same.
+    Events are born here, or with their change in one statement by _insert_with_event. After commit,
+    hook delivery is woken to relay it at once; were that wake-up lost, the relay's sweep finds the
+    event in this table all the same.
     """
     event = _lead_event(lead=lead, action=action, details=details)
     insert(event)
