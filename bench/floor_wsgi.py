@@ -40,8 +40,7 @@ def _compiled(query) -> _Compiled:
 CREDENTIAL, LEAD, TAG, DETAILS = (
     _compiled(query) for query in (_credential_by_key, _lead_by_email, _asset_by(Tag, "name"), _lead_detail_rows)
 )
-ASSIGN_SQL = _insert_pair_sql(LeadTag, LeadEvent, "default")[0]
-_pair_fields = _insert_pair_sql(LeadTag, LeadEvent, "default")[1:]
+ASSIGN_SQL, LINK_FIELDS, EVENT_FIELDS = _insert_pair_sql(LeadTag, LeadEvent, "default")
 _database = None
 
 
@@ -79,7 +78,7 @@ def _floor(environ, start_response):
         tag = _row(TAG, account_id=account_id, value=data["tag"])
         event = LeadEvent(account_id=account_id, lead_id=lead[0], action=LeadAction.ASSIGN_TAG, details={})
         link = LeadTag(lead_id=lead[0], tag_id=tag[0])
-        values = _values(link, _pair_fields[0], django_connection) + _values(event, _pair_fields[1], django_connection)
+        values = _values(link, LINK_FIELDS, django_connection) + _values(event, EVENT_FIELDS, django_connection)
         if _db().execute(ASSIGN_SQL, values).fetchone():
             dispatcher_wake()
         message = "Tag added to lead"
