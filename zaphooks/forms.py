@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from leads.models import LeadAction
 
@@ -17,8 +18,16 @@ class EndpointForm(forms.Form):
 
 
 class ReplayRangeForm(forms.Form):
-    since = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="From (UTC)")
-    until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="To (UTC)")
+    """Read in the current time zone: the account's on owner pages (accounts.decorators.owner_required)."""
+
+    since = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="From")
+    until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="To")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        for name in ("since", "until"):
+            self.fields[name].label = f"{self.fields[name].label} ({zone})"
 
     def clean(self):
         cleaned = super().clean()

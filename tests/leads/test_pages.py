@@ -1,7 +1,7 @@
 """The owner's pages: permission matrix (owner, other owner, moderator, support, anonymous) for every
 page, what each page shows, writes through services, bad input as form errors, CSRF."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -256,6 +256,14 @@ def test_lead_detail_shows_gdpr_status_and_email_gate(demo, lead, as_owner):
     page = as_owner.get(f"/leads/{lead.pk}/").content.decode()
     assert "Unknown" in page
     assert '<span class="badge rejected">no</span>' in page
+
+
+def test_owner_pages_show_times_in_the_accounts_time_zone(demo, as_owner):
+    demo.timezone = "Asia/Tokyo"  # UTC+9
+    demo.save(update_fields=["timezone"])
+    lead = LeadFactory(account=demo, date_joined=datetime(2026, 3, 1, 20, 15, tzinfo=UTC))
+    page = as_owner.get(f"/leads/{lead.pk}/").content.decode()
+    assert "2026-03-02 05:15 JST" in page
 
 
 def test_lead_detail_of_missing_lead_is_404(demo, as_owner):

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -88,6 +90,31 @@ def test_replay_range_form_rejects_an_inverted_range(owner_client, account):
         reverse("zaphooks:replay", args=[subscription.pk]), {"since": "2026-01-02T00:00", "until": "2026-01-01T00:00"}
     )
     assert response.status_code == 400 and "end must come after the start" in response.content.decode()
+
+
+def test_replay_range_is_read_in_the_accounts_time_zone(owner_client, account):
+    account.timezone = "America/New_York"  # UTC-5 in January
+    account.save(update_fields=["timezone"])
+    subscription = SubscriptionFactory(account=account)
+    inside = DeliveryFactory(
+        subscription=subscription, state=DeliveryState.FAILED, created_at=datetime(2026, 1, 1, 15, 30, tzinfo=UTC)
+    )
+    before = DeliveryFactory(
+        subscription=subscription, state=DeliveryState.FAILED, created_at=datetime(2026, 1, 1, 13, 30, tzinfo=UTC)
+    )
+    owner_client.post(
+        reverse("zaphooks:replay", args=[subscription.pk]), {"since": "2026-01-01T10:00", "until": "2026-01-01T11:00"}
+    )
+    inside.refresh_from_db()
+    before.refresh_from_db()
+    assert (inside.state, before.state) == (DeliveryState.PENDING, DeliveryState.FAILED)
+
+
+def test_log_page_names_the_accounts_time_zone(owner_client, account):
+    account.timezone = "Europe/Berlin"
+    account.save(update_fields=["timezone"])
+    page = owner_client.get(reverse("zaphooks:log", args=[SubscriptionFactory(account=account).pk])).content.decode()
+    assert "From (Europe/Berlin)" in page and "time in Europe/Berlin" in page
 
 
 def test_reenable_a_disabled_subscription(owner_client, account):
