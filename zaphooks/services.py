@@ -542,7 +542,15 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
             result.job.delivery_id
         )
     with transaction.atomic():
-        _rows_insert(attempts)
+        # A delivery can vanish while in flight (its account deleted): its result is dropped, not left
+        # to fail the whole batch at commit. The lock keeps the others until the attempts are in.
+        present = set(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=[attempt.delivery_id for attempt in attempts])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        _rows_insert([attempt for attempt in attempts if attempt.delivery_id in present])
         for (state, status_code, error), ids in by_outcome.items():
             Delivery.objects.filter(pk__in=ids).update(
                 state=state,

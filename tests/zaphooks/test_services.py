@@ -205,6 +205,16 @@ def test_success_is_recorded_with_its_attempt(db):
     assert DeliveryAttempt.objects.get().status_code == 200
 
 
+def test_a_result_for_a_delivery_deleted_in_flight_is_dropped_and_the_others_recorded(transactional_db):
+    kept, vanished = DeliveryFactory.create_batch(2, state=DeliveryState.SENDING)
+    results = [_result(kept, 200), _result(vanished, 200)]
+    vanished.subscription.account.delete()  # its account deleted while the request was in flight
+    services.deliveries_record(results=results)
+    kept.refresh_from_db()
+    assert kept.state == DeliveryState.SUCCEEDED
+    assert list(DeliveryAttempt.objects.values_list("delivery_id", flat=True)) == [kept.pk]
+
+
 def test_5xx_schedules_a_retry_in_the_database(db):
     delivery = DeliveryFactory(state=DeliveryState.SENDING)
     now = timezone.now()
