@@ -1,12 +1,11 @@
 import logging
-from functools import cache
 
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from rest_framework.throttling import SimpleRateThrottle
 
-from kartra_integrations.redis_client import redis_client
+from kartra_integrations.redis_client import redis_client, redis_script
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +57,9 @@ def _count_request(key: str, window: int) -> tuple[int, int]:
         django_cache.add(key, 0, window)
         return django_cache.incr(key), window
     try:
-        # EVALSHA of the script (loaded on first use): one command per request, not three.
-        count, seconds_left = _count_script(client)(keys=[key], args=[window])
+        count, seconds_left = redis_script(client, _COUNT_SCRIPT)(keys=[key], args=[window])
     except redis.RedisError:
         # The limit protects capacity; losing Redis must not take the API down with it: let it through.
         logger.warning("throttle counter unavailable; request let through", exc_info=True)
         return 0, window
     return count, seconds_left
-
-
-@cache
-def _count_script(client: redis.Redis):
-    return client.register_script(_COUNT_SCRIPT)

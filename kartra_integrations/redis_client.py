@@ -14,3 +14,10 @@ def redis_client() -> redis.Redis | None:
     if not settings.REDIS_URL:
         return None
     return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+
+
+@cache
+def redis_script(client: redis.Redis, source: str):
+    """A Lua script run by EVALSHA (loaded on first use, and again after a Redis restart): one command
+    where a pipeline of several would be packed and parsed one by one."""
+    return client.register_script(source)

@@ -6,12 +6,11 @@ only makes the common path fast. Without REDIS_URL (development) every wake enqu
 
 import logging
 import uuid
-from functools import cache
 
 import redis
 from django.conf import settings
 
-from kartra_integrations.redis_client import redis_client
+from kartra_integrations.redis_client import redis_client, redis_script
 
 logger = logging.getLogger(__name__)
 
@@ -26,18 +25,28 @@ HELP_EVERY_MS = 2_000
 # worker down or busy) would queue one more hooks_dispatch message.
 STARTING_KEY = "zaphooks:starting"
 STARTING_TTL_MS = 10_000
-# KEYS: WAKE_KEY, the slots, then STARTING_KEY; ARGV: how many wake-ups to push (one per slot),
-# STARTING_KEY's TTL. Pushes the wake-ups, then answers 1 when the caller should send the start
-# message: no dispatcher holds a slot and no start message is on its way. One command per commit.
-_WAKE = """
-for i = 1, tonumber(ARGV[1]) do redis.call('lpush', KEYS[1], 1) end
-redis.call('ltrim', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+# Both scripts: KEYS[1] is WAKE_KEY, then the slots; ARGV[1] how many slots. They push one wake-up
+# per slot, so every idle dispatcher wakes (a big commit is relayed by all of them, a batch each; a
+# dispatcher that finds nothing is back to sleep in a millisecond), and the list never grows past it.
+_PUSH_WAKE = """
+local slots = tonumber(ARGV[1])
+for i = 1, slots do redis.call('lpush', KEYS[1], 1) end
+redis.call('ltrim', KEYS[1], 0, slots - 1)
+"""
+# After commit, one command: KEYS[#KEYS] is STARTING_KEY, ARGV[2] its TTL. 1 when the caller should
+# send the start message: no dispatcher holds a slot and no start message is on its way.
+_WAKE = (
+    _PUSH_WAKE
+    + """
 for i = 2, #KEYS - 1 do
   if redis.call('exists', KEYS[i]) == 1 then return 0 end
 end
 if redis.call('set', KEYS[#KEYS], 1, 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
+)
+# A dispatcher asking for help: how many slots are taken.
+_HELP = _PUSH_WAKE + "return redis.call('exists', unpack(KEYS, 2))"
 
 
 def _slot_keys() -> list[str]:
@@ -50,27 +59,13 @@ def _start_dispatcher() -> None:
     hooks_dispatch.apply_async(retry=False)
 
 
-def _push_wake(pipe) -> None:
-    """One wake-up per dispatcher slot, so every idle dispatcher wakes (a big commit is relayed by
-    all of them, a batch each); a dispatcher that finds nothing is back to sleep in a millisecond.
-    (_WAKE does the same in Lua.)"""
-    slots = settings.HOOKS_DISPATCHERS
-    pipe.lpush(WAKE_KEY, *[1] * slots)
-    pipe.ltrim(WAKE_KEY, 0, slots - 1)
-
-
-@cache
-def _wake_script(client: redis.Redis):
-    return client.register_script(_WAKE)
-
-
 def dispatcher_wake() -> None:
     """Tell the running dispatchers there is work, or start one. Never raises (it runs after commit)."""
     client = redis_client()
     try:
         if client is not None:
             keys = [WAKE_KEY, *_slot_keys(), STARTING_KEY]
-            if not _wake_script(client)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS]):
+            if not redis_script(client, _WAKE)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS]):
                 return
         _start_dispatcher()
     except Exception as exc:  # one line, not a traceback per commit while Redis is away
@@ -84,10 +79,8 @@ def dispatcher_help() -> bool:
     if client is None:  # development: every wake starts a dispatcher already
         return False
     keys = _slot_keys()
-    pipe = client.pipeline(transaction=False)
-    _push_wake(pipe)
-    pipe.exists(*keys)
-    if pipe.execute()[-1] >= len(keys) or not client.set(HELP_KEY, 1, nx=True, px=HELP_EVERY_MS):
+    taken = redis_script(client, _HELP)(keys=[WAKE_KEY, *keys], args=[len(keys)])
+    if taken >= len(keys) or not client.set(HELP_KEY, 1, nx=True, px=HELP_EVERY_MS):
         return False
     _start_dispatcher()
     return True

@@ -50,3 +50,24 @@ def test_wakes_leave_one_wake_up_per_dispatcher_slot(started, settings):
     for _ in range(3):
         wake.dispatcher_wake()
     assert redis_client().llen(wake.WAKE_KEY) == settings.HOOKS_DISPATCHERS
+
+
+def test_a_dispatcher_asking_for_help_wakes_the_others_and_starts_one_while_a_slot_is_free(started, settings):
+    redis_client().delete(wake.HELP_KEY)
+    lock = wake.DispatcherLock()
+    assert lock.acquire()
+    assert wake.dispatcher_help() is True
+    assert len(started) == 1
+    assert redis_client().llen(wake.WAKE_KEY) == settings.HOOKS_DISPATCHERS
+    lock.release()
+    redis_client().delete(wake.HELP_KEY)
+
+
+def test_no_help_is_started_while_every_slot_is_taken(started, settings):
+    redis_client().delete(wake.HELP_KEY)
+    locks = [wake.DispatcherLock() for _ in range(settings.HOOKS_DISPATCHERS)]
+    assert all(lock.acquire() for lock in locks)
+    assert wake.dispatcher_help() is False
+    assert started == []
+    for lock in locks:
+        lock.release()
