@@ -61,6 +61,7 @@ fuzz: install
 
 # The v1 API under load (gunicorn on PostgreSQL, wrk on loopback); BENCH_LEADS=100000 to iterate.
 bench-api: install
+	scripts/apt-ensure.sh wrk
 	$(PY) bench/bench_api.py
 
 # Hook delivery speed (issue 5). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
