@@ -31,6 +31,16 @@ class DecideForm(forms.Form):
     )
 
 
+class ClaimForm(forms.Form):
+    out_of_order_reason = forms.CharField(
+        label="Why this request before the older ones?",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when older requests wait ahead of this one; it is written to the audit trail.",
+    )
+
+
 class RevokeForm(forms.Form):
     prefix = "revoke"
     reason = forms.ChoiceField(choices=_choose(RevocationReason.choices))

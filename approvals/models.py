@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,6 +21,11 @@ class RequestState(models.TextChoices):
 
 # An account may hold at most one request in these states (see the partial unique constraint).
 OPEN_STATES = (RequestState.PENDING, RequestState.IN_REVIEW, RequestState.NEEDS_INFO)
+# The seed: a review "may take a couple weeks at most". A request still waiting on the moderators
+# (pending or in review; not needs_info, which waits on the owner) this long after its submission
+# shows on the queue and alerts the moderators once.
+REVIEW_LIMIT = timedelta(days=14)
+REVIEW_RUNNING_STATES = (RequestState.PENDING, RequestState.IN_REVIEW)
 
 
 class DecisionReason(models.TextChoices):
@@ -48,6 +55,7 @@ class AuditAction(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     WITHDRAWN = "withdrawn", "Withdrawn"
     CLAIMED = "claimed", "Claimed for review"
+    CLAIMED_OUT_OF_ORDER = "claimed_out_of_order", "Claimed out of FIFO order"
     DECIDED = "decided", "Decided"
     ANSWERED = "answered", "Owner answered"
     REVOKED = "revoked", "Access revoked"
@@ -75,6 +83,8 @@ class ActivationRequest(models.Model):
     decision_note = models.TextField(blank=True)
     owner_answer = models.TextField(blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Set once when the review runs past REVIEW_LIMIT and the moderators are emailed (never again).
+    past_limit_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["submitted_at", "id"]
@@ -97,6 +107,10 @@ class ActivationRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.state == RequestState.PENDING and self.review_started_at is None and self.due_at <= timezone.now()
+
+    @property
+    def is_past_review_limit(self) -> bool:
+        return self.state in REVIEW_RUNNING_STATES and self.submitted_at <= timezone.now() - REVIEW_LIMIT
 
 
 class AuditEntry(AppendOnlyModel):

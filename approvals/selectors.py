@@ -11,13 +11,39 @@ from django.utils import timezone
 from accounts.models import Account, User
 from leads.models import Lead, LeadEvent, Tag
 
-from .models import OPEN_STATES, ActivationRequest, AuditAction, AuditEntry, RequestState, SupportNote
+from .models import (
+    OPEN_STATES,
+    REVIEW_LIMIT,
+    REVIEW_RUNNING_STATES,
+    ActivationRequest,
+    AuditAction,
+    AuditEntry,
+    RequestState,
+    SupportNote,
+)
 
 FIGURES_WINDOW = timedelta(days=30)
 
 
-def _overdue_condition(now: datetime) -> Q:
+def overdue_condition(now: datetime) -> Q:
     return Q(state=RequestState.PENDING, review_started_at__isnull=True, due_at__lte=now)
+
+
+def past_review_limit_condition(now: datetime) -> Q:
+    """Still waiting on the moderators two weeks (REVIEW_LIMIT) after submission."""
+    return Q(state__in=REVIEW_RUNNING_STATES, submitted_at__lte=now - REVIEW_LIMIT)
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def request_queue_order(*, now: datetime) -> QuerySet[ActivationRequest]:
+    """Every request annotated `overdue`, in the queue's order: overdue first, then first-in-first-out
+    by original submission. Claim-next takes the first pending one in this order."""
+    return ActivationRequest.objects.annotate(overdue=_flag(overdue_condition(now))).order_by(
+        "-overdue", "submitted_at", "pk"
+    )
 
 
 def request_queue(
@@ -32,15 +58,21 @@ def request_queue(
     Without a state filter it holds the open requests (pending, in review, needs information).
     """
     now = now or timezone.now()
-    requests = ActivationRequest.objects.select_related("account__owner", "assigned_to").annotate(
-        overdue=Case(When(_overdue_condition(now), then=Value(True)), default=Value(False), output_field=BooleanField())
+    requests = (
+        request_queue_order(now=now)
+        .select_related("account__owner", "assigned_to")
+        .annotate(past_limit=_flag(past_review_limit_condition(now)))
     )
     requests = requests.filter(state=state) if state else requests.filter(state__in=OPEN_STATES)
     if overdue:
         requests = requests.filter(overdue=True)
     if assigned_to is not None:
         requests = requests.filter(assigned_to=assigned_to)
-    return requests.order_by("-overdue", "submitted_at", "pk")
+    return requests
+
+
+def requests_past_review_limit_count(*, now: datetime | None = None) -> int:
+    return ActivationRequest.objects.filter(past_review_limit_condition(now or timezone.now())).count()
 
 
 def request_queue_position(*, activation_request: ActivationRequest, now: datetime | None = None) -> int | None:
@@ -52,7 +84,7 @@ def request_queue_position(*, activation_request: ActivationRequest, now: dateti
         submitted_at=activation_request.submitted_at, pk__lt=activation_request.pk
     )
     waiting = request_queue(state=RequestState.PENDING, now=now)
-    if ActivationRequest.objects.filter(_overdue_condition(now), pk=activation_request.pk).exists():
+    if ActivationRequest.objects.filter(overdue_condition(now), pk=activation_request.pk).exists():
         ahead = waiting.filter(earlier, overdue=True)
     else:
         ahead = waiting.filter(Q(overdue=True) | earlier)

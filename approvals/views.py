@@ -19,6 +19,7 @@ from . import selectors, services
 from .forms import (
     ActivationRequestForm,
     AnswerForm,
+    ClaimForm,
     DecideForm,
     QueueFilterForm,
     RevokeForm,
@@ -151,6 +152,7 @@ def queue(request):
     context = {
         "filter_form": form,
         "requests": requests,
+        "past_limit_count": selectors.requests_past_review_limit_count(),
         "figures": selectors.queue_figures(),
         "display_tz": settings.MODERATION_TIME_ZONE,
         "is_moderator": request.user.is_moderator,
@@ -165,15 +167,21 @@ def _staff_request(pk):
     return activation_request
 
 
-def _detail_page(request, activation_request, *, decide_form=None, revoke_form=None, note_form=None, status=200):
+def _detail_page(
+    request, activation_request, *, claim_form=None, decide_form=None, revoke_form=None, note_form=None, status=200
+):
     user = request.user
+    can_claim = user.is_moderator and activation_request.state == RequestState.PENDING
+    position = selectors.request_queue_position(activation_request=activation_request) if can_claim else None
     context = {
         "activation_request": activation_request,
         "history": selectors.account_history(account=activation_request.account, current=activation_request),
         "audit_trail": selectors.request_audit_trail(activation_request=activation_request),
         "notes": activation_request.support_notes.select_related("author"),
         "is_moderator": user.is_moderator,
-        "can_claim": user.is_moderator and activation_request.state == RequestState.PENDING,
+        "can_claim": can_claim,
+        "waiting_ahead": position - 1 if position else 0,
+        "claim_form": claim_form or ClaimForm(),
         "can_decide": user.is_moderator
         and activation_request.state == RequestState.IN_REVIEW
         and activation_request.assigned_to_id == user.pk,
@@ -196,13 +204,37 @@ def request_detail(request, pk):
 @require_POST
 @role_required(MODERATOR)
 def request_claim(request, pk):
+    """Claim this request; out of FIFO order only with a reason (a form error without one)."""
     activation_request = _staff_request(pk)
+    form = ClaimForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, activation_request, claim_form=form, status=400)
     try:
-        services.request_claim(actor=request.user, activation_request=activation_request)
+        services.request_claim(
+            actor=request.user,
+            activation_request=activation_request,
+            out_of_order_reason=form.cleaned_data["out_of_order_reason"],
+        )
     except ApplicationError as error:
+        if error.fields:
+            form_add_application_error(form, error)
+            return _detail_page(request, activation_request, claim_form=form, status=400)
         messages.error(request, error.message)
     else:
         messages.success(request, "You claimed this request; its review has started.")
+    return redirect("approvals:request_detail", pk=activation_request.pk)
+
+
+@require_POST
+@role_required(MODERATOR)
+def request_claim_next(request):
+    """The queue's "Claim next": the request at the head of the queue, whoever looks at which."""
+    try:
+        activation_request = services.request_claim_next(actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("approvals:queue")
+    messages.success(request, "You claimed the next request in the queue; its review has started.")
     return redirect("approvals:request_detail", pk=activation_request.pk)
 
 
