@@ -15,6 +15,8 @@ from .models import (
     OPEN_STATES,
     REVIEW_LIMIT,
     REVIEW_RUNNING_STATES,
+    ActivationPolicy,
+    ActivationPolicyChange,
     ActivationRequest,
     AuditAction,
     AuditEntry,
@@ -207,3 +209,63 @@ def queue_figures(*, now: datetime | None = None) -> QueueFigures:
         decisions=len(decisions),
         sla_population=len(rows),
     )
+
+
+# --- the activation policy ---------------------------------------------------------------------------
+
+
+def activation_policy_get() -> ActivationPolicy:
+    """The policy row; its defaults (off: every account requests review) when it was never saved."""
+    return ActivationPolicy.objects.filter(pk=ActivationPolicy.SINGLETON_PK).first() or ActivationPolicy()
+
+
+def activation_policy_changes(*, limit: int = 50) -> list[ActivationPolicyChange]:
+    return list(ActivationPolicyChange.objects.select_related("actor")[:limit])
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    label: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class PolicyEvaluation:
+    policy: ActivationPolicy
+    checks: list[PolicyCheck]
+
+    @property
+    def holds(self) -> bool:
+        """The account is activated at once: the policy is on and every one of its criteria is met."""
+        return self.policy.enabled and all(check.passed for check in self.checks)
+
+    def summary(self) -> str:
+        return "; ".join(f"{check.label}: {check.detail}" for check in self.checks)
+
+
+def activation_policy_evaluate(
+    *, account: Account, policy: ActivationPolicy | None = None, now: datetime | None = None
+) -> PolicyEvaluation:
+    """The policy's criteria, each checked against the account (whether or not the policy is on)."""
+    policy = policy or activation_policy_get()
+    now = now or timezone.now()
+    age_days = (now - account.created_at).days
+    checks = [
+        PolicyCheck(
+            f"account at least {policy.min_account_age_days} days old",
+            age_days >= policy.min_account_age_days,
+            f"{age_days} days",
+        )
+    ]
+    if policy.require_clean_history:
+        rejected = ActivationRequest.objects.filter(account=account, state=RequestState.REJECTED).count()
+        revoked = AuditEntry.objects.filter(account=account, action=AuditAction.REVOKED).count()
+        checks.append(
+            PolicyCheck(
+                "no earlier rejection or revocation",
+                not rejected and not revoked,
+                f"{rejected} rejected, {revoked} revoked",
+            )
+        )
+    return PolicyEvaluation(policy=policy, checks=checks)

@@ -15,6 +15,8 @@ from . import emails, selectors
 from .business_days import next_business_day_same_time
 from .models import (
     OPEN_STATES,
+    ActivationPolicy,
+    ActivationPolicyChange,
     ActivationRequest,
     AuditAction,
     AuditEntry,
@@ -104,6 +106,11 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
     try:
         with transaction.atomic(durable=True):
             now = timezone.now()
+            evaluation = selectors.activation_policy_evaluate(account=account, now=now)
+            if evaluation.holds:
+                return _activate_by_policy(
+                    actor=actor, account=account, stated_use=stated_use, evaluation=evaluation, now=now
+                )
             activation_request = ActivationRequest.objects.create(
                 account=account,
                 stated_use=stated_use,
@@ -123,6 +130,65 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
     except IntegrityError as exc:  # another submission for this account won the race
         raise open_exists from exc
     return activation_request
+
+
+def _activate_by_policy(*, actor: User, account: Account, stated_use: str, evaluation, now) -> ActivationRequest:
+    """The account meets the moderators' activation policy: approved at once, no review. The audit row
+    names the policy, its values and what the account had for each criterion."""
+    activation_request = ActivationRequest.objects.create(
+        account=account,
+        stated_use=stated_use,
+        state=RequestState.APPROVED,
+        submitted_at=now,
+        due_at=next_business_day_same_time(now),
+        decided_at=now,
+        decision_reason=DecisionReason.ACTIVATION_POLICY,
+    )
+    Account.objects.filter(pk=account.pk).update(zapier_activated=True)
+    account.zapier_activated = True
+    policy = evaluation.policy
+    values = ", ".join(f"{key}={value}" for key, value in policy.values().items())
+    changed = f" (last changed {policy.updated_at:%Y-%m-%d %H:%M} UTC)" if policy.updated_at else ""
+    _audit(
+        actor=actor,
+        account=account,
+        activation_request=activation_request,
+        action=AuditAction.POLICY_APPROVED,
+        to_state=RequestState.APPROVED,
+        reason=DecisionReason.ACTIVATION_POLICY,
+        note=f"Activation policy{changed}: {values}. The account had {evaluation.summary()}.",
+    )
+    transaction.on_commit(partial(emails.request_approved_email_send, activation_request_id=activation_request.pk))
+    return activation_request
+
+
+POLICY_MAX_AGE_DAYS = 3650
+
+
+@transaction.atomic(durable=True)
+def activation_policy_update(
+    *, actor: User, enabled: bool, min_account_age_days: int, require_clean_history: bool
+) -> ActivationPolicy:
+    """Moderators set the activation policy; a change records who, when, from what to what."""
+    _require_moderator(actor)
+    if not 0 <= min_account_age_days <= POLICY_MAX_AGE_DAYS:
+        message = f"Enter a number of days from 0 to {POLICY_MAX_AGE_DAYS}."
+        raise ApplicationError(message, code="invalid", fields={"min_account_age_days": [message]})
+    ActivationPolicy.objects.get_or_create(pk=ActivationPolicy.SINGLETON_PK)
+    policy = ActivationPolicy.objects.select_for_update().get(pk=ActivationPolicy.SINGLETON_PK)
+    before = policy.values()
+    policy.enabled = enabled
+    policy.min_account_age_days = min_account_age_days
+    policy.require_clean_history = require_clean_history
+    after = policy.values()
+    if after != before:
+        policy.updated_at = timezone.now()
+        policy.updated_by = actor
+        policy.save()
+        ActivationPolicyChange.objects.create(
+            actor=actor, from_values=before, to_values=after, changed_at=policy.updated_at
+        )
+    return policy
 
 
 @transaction.atomic(durable=True)
@@ -247,7 +313,7 @@ def request_decide(
         raise ApplicationError(
             "Choose approve, reject or ask for information.", code="invalid", fields={"outcome": ["Unknown outcome."]}
         )
-    if reason not in DecisionReason.values:
+    if reason not in dict(DecisionReason.moderator_choices()):
         raise ApplicationError("Choose a reason from the list.", code="invalid", fields={"reason": ["Unknown reason."]})
     note = note.strip()
     if reason == DecisionReason.OTHER:

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import account_for_user
 from kartra_integrations.errors import ApplicationError
@@ -17,6 +17,7 @@ from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
 from .forms import (
+    ActivationPolicyForm,
     ActivationRequestForm,
     AnswerForm,
     ClaimForm,
@@ -88,13 +89,18 @@ def request_submit(request):
     form = ActivationRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.request_submit(
+            activation_request = services.request_submit(
                 actor=request.user, account=account_for_user(request.user), stated_use=form.cleaned_data["stated_use"]
             )
         except ApplicationError as error:
             form_add_application_error(form, error)
         else:
-            messages.success(request, "Your request is in the queue. You will get an email when a moderator decides.")
+            if activation_request.state == RequestState.APPROVED:  # the activation policy held
+                messages.success(request, "Zapier access is activated for your account: no review was needed.")
+            else:
+                messages.success(
+                    request, "Your request is in the queue. You will get an email when a moderator decides."
+                )
             return redirect("approvals:integrations")
     return _integrations_page(request, request_form=form, status=400)
 
@@ -296,3 +302,26 @@ def support_note_add(request, pk):
         ),
         success="Note added for the moderators.",
     )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MODERATOR)
+def activation_policy(request):
+    """The activation policy: moderators read and change it here; every change is listed."""
+    policy = selectors.activation_policy_get()
+    form = ActivationPolicyForm(request.POST or None, initial=policy.values())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activation_policy_update(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form_add_application_error(form, error)
+        else:
+            messages.success(request, "Activation policy saved.")
+            return redirect("approvals:activation_policy")
+    context = {
+        "policy": policy,
+        "form": form,
+        "changes": selectors.activation_policy_changes(),
+        "display_tz": settings.MODERATION_TIME_ZONE,
+    }
+    return render(request, "approvals/activation_policy.html", context, status=400 if form.is_bound else 200)

@@ -95,3 +95,36 @@ def test_moderator_claims_the_next_request_and_needs_a_reason_to_skip_the_queue(
     assert entry.action == AuditAction.CLAIMED_OUT_OF_ORDER and "launch is tomorrow" in entry.note
     middle.refresh_from_db()
     assert middle.state == RequestState.PENDING
+
+
+def test_moderator_turns_on_the_activation_policy_and_an_old_account_is_activated_at_once(
+    live_server, browser_page, log_in, pending_account
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Account
+
+    page, base = browser_page, live_server.url
+    moderator = ModeratorFactory()
+    Account.objects.filter(pk=pending_account.pk).update(created_at=timezone.now() - timedelta(days=90))
+
+    log_in(moderator.email)
+    page.goto(f"{base}/moderation/queue/")
+    page.click("a:has-text('Activation policy')")
+    assert page.locator("#policy-state").inner_text().startswith("Off: every account requests review.")
+    page.check("input[name=enabled]")
+    page.fill("input[name=min_account_age_days]", "60")
+    page.click("button:has-text('Save policy')")
+    page.get_by_text("Activation policy saved.").wait_for()
+    history = page.locator("#policy-history tbody tr").first.inner_text()
+    assert moderator.email in history and "min_account_age_days=60" in history
+    log_out(page)
+
+    log_in(pending_account.owner.email)
+    page.goto(f"{base}/integrations/")
+    page.fill("textarea[name=stated_use]", "We will send new Shopify customers into Kartra and tag them as buyers.")
+    page.click("button:has-text('Request Zapier activation')")
+    page.get_by_text("no review was needed").wait_for()
+    assert page.locator("#zapier-card .badge").inner_text() == "Activated"
