@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from kartra_integrations.admin import ReadOnlyAdmin
 
-from .models import ActivationRequest, AuditEntry, SupportNote
+from .models import ActivationPolicy, ActivationPolicyChange, ActivationRequest, AuditEntry, SupportNote
 
 
 class AuditEntryInline(admin.TabularInline):
@@ -69,3 +69,15 @@ class SupportNoteAdmin(admin.ModelAdmin):
     list_display = ("created_at", "activation_request", "author")
     search_fields = ("body", "author__email", "activation_request__account__name")
     raw_id_fields = ("activation_request", "author")
+
+
+@admin.register(ActivationPolicy)
+class ActivationPolicyAdmin(ReadOnlyAdmin):
+    """Read-only: moderators change the policy on its page, where each change is recorded."""
+
+    list_display = ("enabled", "min_account_age_days", "require_clean_history", "updated_at", "updated_by")
+
+
+@admin.register(ActivationPolicyChange)
+class ActivationPolicyChangeAdmin(ReadOnlyAdmin):
+    list_display = ("changed_at", "actor", "from_values", "to_values")

@@ -80,14 +80,34 @@ def request_rejected_email_send(*, activation_request_id: int) -> None:
     )
 
 
+def _moderator_emails() -> list[str]:
+    return list(
+        User.objects.filter(role=Role.MODERATOR, is_active=True).order_by("email").values_list("email", flat=True)
+    )
+
+
 def overdue_requests_email_send(*, activation_request_ids: list[int]) -> None:
     requests = ActivationRequest.objects.select_related("account").filter(pk__in=activation_request_ids)
     lines = [f"- #{r.pk} {r.account.name}: due {_local(r.due_at)}" for r in requests]
-    moderators = list(
-        User.objects.filter(role=Role.MODERATOR, is_active=True).order_by("email").values_list("email", flat=True)
-    )
+    moderators = _moderator_emails()
     _send(
         f"{len(lines)} activation request(s) overdue for review",
         "These activation requests passed their one-business-day review start:\n\n" + "\n".join(lines) + "\n",
         moderators,
+    )
+
+
+def past_review_limit_email_send(*, activation_request_ids: list[int]) -> None:
+    requests = ActivationRequest.objects.select_related("account", "assigned_to").filter(pk__in=activation_request_ids)
+    lines = [
+        f"- #{r.pk} {r.account.name}: submitted {_local(r.submitted_at)}, {r.get_state_display().lower()}"
+        + (f" (assigned to {r.assigned_to.email})" if r.assigned_to else "")
+        for r in requests
+    ]
+    _send(
+        f"{len(lines)} activation review(s) running past two weeks",
+        "We tell owners a review takes two weeks at most. These requests are still waiting on a moderator:\n\n"
+        + "\n".join(lines)
+        + "\n",
+        _moderator_emails(),
     )

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,6 +21,11 @@ class RequestState(models.TextChoices):
 
 # An account may hold at most one request in these states (see the partial unique constraint).
 OPEN_STATES = (RequestState.PENDING, RequestState.IN_REVIEW, RequestState.NEEDS_INFO)
+# The seed: a review "may take a couple weeks at most". A request still waiting on the moderators
+# (pending or in review; not needs_info, which waits on the owner) this long after its submission
+# shows on the queue and alerts the moderators once.
+REVIEW_LIMIT = timedelta(days=14)
+REVIEW_RUNNING_STATES = (RequestState.PENDING, RequestState.IN_REVIEW)
 
 
 class DecisionReason(models.TextChoices):
@@ -28,6 +35,12 @@ class DecisionReason(models.TextChoices):
     USE_NOT_ALLOWED = "use_not_allowed", "Stated use is not allowed"
     ACCOUNT_TOO_NEW = "account_too_new", "Account is too new"
     HISTORY_CONCERNS = "history_concerns", "Account history raises concerns"
+    ACTIVATION_POLICY = "activation_policy", "Meets the activation policy"  # set by the policy only
+
+    @classmethod
+    def moderator_choices(cls) -> list[tuple[str, str]]:
+        return [choice for choice in cls.choices if choice[0] != cls.ACTIVATION_POLICY]
+
     OTHER = "other", "Other (explain in the note)"
 
 
@@ -48,10 +61,12 @@ class AuditAction(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
     WITHDRAWN = "withdrawn", "Withdrawn"
     CLAIMED = "claimed", "Claimed for review"
+    CLAIMED_OUT_OF_ORDER = "claimed_out_of_order", "Claimed out of FIFO order"
     DECIDED = "decided", "Decided"
     ANSWERED = "answered", "Owner answered"
     REVOKED = "revoked", "Access revoked"
     OPERATOR_APPROVED = "operator_approved", "Approved by an operator"
+    POLICY_APPROVED = "policy_approved", "Activated at once by the activation policy"
 
 
 class ActivationRequest(models.Model):
@@ -75,6 +90,8 @@ class ActivationRequest(models.Model):
     decision_note = models.TextField(blank=True)
     owner_answer = models.TextField(blank=True)
     overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Set once when the review runs past REVIEW_LIMIT and the moderators are emailed (never again).
+    past_limit_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["submitted_at", "id"]
@@ -97,6 +114,10 @@ class ActivationRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.state == RequestState.PENDING and self.review_started_at is None and self.due_at <= timezone.now()
+
+    @property
+    def is_past_review_limit(self) -> bool:
+        return self.state in REVIEW_RUNNING_STATES and self.submitted_at <= timezone.now() - REVIEW_LIMIT
 
 
 class AuditEntry(AppendOnlyModel):
@@ -146,3 +167,54 @@ class SupportNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author} on #{self.activation_request_id}"
+
+
+class ActivationPolicy(models.Model):
+    """Which accounts are activated at once when they ask, without a review: one row (pk 1), changed
+    only by moderators through services.activation_policy_update, every change recorded in
+    ActivationPolicyChange. Off by default: every account requests review (the seed's "some accounts
+    might need to request activation" made explicit by the moderators)."""
+
+    SINGLETON_PK = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    enabled = models.BooleanField(default=False)
+    min_account_age_days = models.PositiveIntegerField(default=30)
+    # No earlier request rejected and no earlier revocation: the concerns this project records.
+    require_clean_history = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "activation policy"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="activation_policy_single_row")]
+
+    def __str__(self) -> str:
+        return "Activation policy"
+
+    def values(self) -> dict:
+        """What a change records and the audit row of a policy activation names."""
+        return {
+            "enabled": self.enabled,
+            "min_account_age_days": self.min_account_age_days,
+            "require_clean_history": self.require_clean_history,
+        }
+
+
+class ActivationPolicyChange(AppendOnlyModel):
+    """Who changed the activation policy, when, from what to what (like GdprSettingChange)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_values = models.JSONField()
+    to_values = models.JSONField()
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Activation policy change {self.changed_at:%Y-%m-%d %H:%M}"

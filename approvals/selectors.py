@@ -11,13 +11,41 @@ from django.utils import timezone
 from accounts.models import Account, User
 from leads.models import Lead, LeadEvent, Tag
 
-from .models import OPEN_STATES, ActivationRequest, AuditAction, AuditEntry, RequestState, SupportNote
+from .models import (
+    OPEN_STATES,
+    REVIEW_LIMIT,
+    REVIEW_RUNNING_STATES,
+    ActivationPolicy,
+    ActivationPolicyChange,
+    ActivationRequest,
+    AuditAction,
+    AuditEntry,
+    RequestState,
+    SupportNote,
+)
 
 FIGURES_WINDOW = timedelta(days=30)
 
 
-def _overdue_condition(now: datetime) -> Q:
+def overdue_condition(now: datetime) -> Q:
     return Q(state=RequestState.PENDING, review_started_at__isnull=True, due_at__lte=now)
+
+
+def past_review_limit_condition(now: datetime) -> Q:
+    """Still waiting on the moderators two weeks (REVIEW_LIMIT) after submission."""
+    return Q(state__in=REVIEW_RUNNING_STATES, submitted_at__lte=now - REVIEW_LIMIT)
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def request_queue_order(*, now: datetime) -> QuerySet[ActivationRequest]:
+    """Every request annotated `overdue`, in the queue's order: overdue first, then first-in-first-out
+    by original submission. Claim-next takes the first pending one in this order."""
+    return ActivationRequest.objects.annotate(overdue=_flag(overdue_condition(now))).order_by(
+        "-overdue", "submitted_at", "pk"
+    )
 
 
 def request_queue(
@@ -32,15 +60,21 @@ def request_queue(
     Without a state filter it holds the open requests (pending, in review, needs information).
     """
     now = now or timezone.now()
-    requests = ActivationRequest.objects.select_related("account__owner", "assigned_to").annotate(
-        overdue=Case(When(_overdue_condition(now), then=Value(True)), default=Value(False), output_field=BooleanField())
+    requests = (
+        request_queue_order(now=now)
+        .select_related("account__owner", "assigned_to")
+        .annotate(past_limit=_flag(past_review_limit_condition(now)))
     )
     requests = requests.filter(state=state) if state else requests.filter(state__in=OPEN_STATES)
     if overdue:
         requests = requests.filter(overdue=True)
     if assigned_to is not None:
         requests = requests.filter(assigned_to=assigned_to)
-    return requests.order_by("-overdue", "submitted_at", "pk")
+    return requests
+
+
+def requests_past_review_limit_count(*, now: datetime | None = None) -> int:
+    return ActivationRequest.objects.filter(past_review_limit_condition(now or timezone.now())).count()
 
 
 def request_queue_position(*, activation_request: ActivationRequest, now: datetime | None = None) -> int | None:
@@ -52,7 +86,7 @@ def request_queue_position(*, activation_request: ActivationRequest, now: dateti
         submitted_at=activation_request.submitted_at, pk__lt=activation_request.pk
     )
     waiting = request_queue(state=RequestState.PENDING, now=now)
-    if ActivationRequest.objects.filter(_overdue_condition(now), pk=activation_request.pk).exists():
+    if ActivationRequest.objects.filter(overdue_condition(now), pk=activation_request.pk).exists():
         ahead = waiting.filter(earlier, overdue=True)
     else:
         ahead = waiting.filter(Q(overdue=True) | earlier)
@@ -175,3 +209,63 @@ def queue_figures(*, now: datetime | None = None) -> QueueFigures:
         decisions=len(decisions),
         sla_population=len(rows),
     )
+
+
+# --- the activation policy ---------------------------------------------------------------------------
+
+
+def activation_policy_get() -> ActivationPolicy:
+    """The policy row; its defaults (off: every account requests review) when it was never saved."""
+    return ActivationPolicy.objects.filter(pk=ActivationPolicy.SINGLETON_PK).first() or ActivationPolicy()
+
+
+def activation_policy_changes(*, limit: int = 50) -> list[ActivationPolicyChange]:
+    return list(ActivationPolicyChange.objects.select_related("actor")[:limit])
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    label: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class PolicyEvaluation:
+    policy: ActivationPolicy
+    checks: list[PolicyCheck]
+
+    @property
+    def holds(self) -> bool:
+        """The account is activated at once: the policy is on and every one of its criteria is met."""
+        return self.policy.enabled and all(check.passed for check in self.checks)
+
+    def summary(self) -> str:
+        return "; ".join(f"{check.label}: {check.detail}" for check in self.checks)
+
+
+def activation_policy_evaluate(
+    *, account: Account, policy: ActivationPolicy | None = None, now: datetime | None = None
+) -> PolicyEvaluation:
+    """The policy's criteria, each checked against the account (whether or not the policy is on)."""
+    policy = policy or activation_policy_get()
+    now = now or timezone.now()
+    age_days = (now - account.created_at).days
+    checks = [
+        PolicyCheck(
+            f"account at least {policy.min_account_age_days} days old",
+            age_days >= policy.min_account_age_days,
+            f"{age_days} days",
+        )
+    ]
+    if policy.require_clean_history:
+        rejected = ActivationRequest.objects.filter(account=account, state=RequestState.REJECTED).count()
+        revoked = AuditEntry.objects.filter(account=account, action=AuditAction.REVOKED).count()
+        checks.append(
+            PolicyCheck(
+                "no earlier rejection or revocation",
+                not rejected and not revoked,
+                f"{rejected} rejected, {revoked} revoked",
+            )
+        )
+    return PolicyEvaluation(policy=policy, checks=checks)

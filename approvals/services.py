@@ -4,16 +4,19 @@ under a lock, appends its AuditEntry in the same transaction and sends mail afte
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
 from zaphooks.services import account_subscriptions_stop
 
-from . import emails
+from . import emails, selectors
 from .business_days import next_business_day_same_time
 from .models import (
     OPEN_STATES,
+    ActivationPolicy,
+    ActivationPolicyChange,
     ActivationRequest,
     AuditAction,
     AuditEntry,
@@ -103,6 +106,11 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
     try:
         with transaction.atomic(durable=True):
             now = timezone.now()
+            evaluation = selectors.activation_policy_evaluate(account=account, now=now)
+            if evaluation.holds:
+                return _activate_by_policy(
+                    actor=actor, account=account, stated_use=stated_use, evaluation=evaluation, now=now
+                )
             activation_request = ActivationRequest.objects.create(
                 account=account,
                 stated_use=stated_use,
@@ -122,6 +130,65 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
     except IntegrityError as exc:  # another submission for this account won the race
         raise open_exists from exc
     return activation_request
+
+
+def _activate_by_policy(*, actor: User, account: Account, stated_use: str, evaluation, now) -> ActivationRequest:
+    """The account meets the moderators' activation policy: approved at once, no review. The audit row
+    names the policy, its values and what the account had for each criterion."""
+    activation_request = ActivationRequest.objects.create(
+        account=account,
+        stated_use=stated_use,
+        state=RequestState.APPROVED,
+        submitted_at=now,
+        due_at=next_business_day_same_time(now),
+        decided_at=now,
+        decision_reason=DecisionReason.ACTIVATION_POLICY,
+    )
+    Account.objects.filter(pk=account.pk).update(zapier_activated=True)
+    account.zapier_activated = True
+    policy = evaluation.policy
+    values = ", ".join(f"{key}={value}" for key, value in policy.values().items())
+    changed = f" (last changed {policy.updated_at:%Y-%m-%d %H:%M} UTC)" if policy.updated_at else ""
+    _audit(
+        actor=actor,
+        account=account,
+        activation_request=activation_request,
+        action=AuditAction.POLICY_APPROVED,
+        to_state=RequestState.APPROVED,
+        reason=DecisionReason.ACTIVATION_POLICY,
+        note=f"Activation policy{changed}: {values}. The account had {evaluation.summary()}.",
+    )
+    transaction.on_commit(partial(emails.request_approved_email_send, activation_request_id=activation_request.pk))
+    return activation_request
+
+
+POLICY_MAX_AGE_DAYS = 3650
+
+
+@transaction.atomic(durable=True)
+def activation_policy_update(
+    *, actor: User, enabled: bool, min_account_age_days: int, require_clean_history: bool
+) -> ActivationPolicy:
+    """Moderators set the activation policy; a change records who, when, from what to what."""
+    _require_moderator(actor)
+    if not 0 <= min_account_age_days <= POLICY_MAX_AGE_DAYS:
+        message = f"Enter a number of days from 0 to {POLICY_MAX_AGE_DAYS}."
+        raise ApplicationError(message, code="invalid", fields={"min_account_age_days": [message]})
+    ActivationPolicy.objects.get_or_create(pk=ActivationPolicy.SINGLETON_PK)
+    policy = ActivationPolicy.objects.select_for_update().get(pk=ActivationPolicy.SINGLETON_PK)
+    before = policy.values()
+    policy.enabled = enabled
+    policy.min_account_age_days = min_account_age_days
+    policy.require_clean_history = require_clean_history
+    after = policy.values()
+    if after != before:
+        policy.updated_at = timezone.now()
+        policy.updated_by = actor
+        policy.save()
+        ActivationPolicyChange.objects.create(
+            actor=actor, from_values=before, to_values=after, changed_at=policy.updated_at
+        )
+    return policy
 
 
 @transaction.atomic(durable=True)
@@ -144,12 +211,13 @@ def request_withdraw(*, actor: User, activation_request: ActivationRequest) -> A
     return activation_request
 
 
-@transaction.atomic(durable=True)
-def request_claim(*, actor: User, activation_request: ActivationRequest) -> ActivationRequest:
-    """pending -> in_review, assigned to the moderator. The row lock makes a second, simultaneous
-    claim wait and then see the request already in review."""
-    _require_moderator(actor)
-    activation_request = _locked(activation_request)
+OUT_OF_ORDER_REASON_MIN_LENGTH = 10
+
+
+def _claim_locked(
+    *, actor: User, activation_request: ActivationRequest, action: AuditAction, note: str = ""
+) -> ActivationRequest:
+    """pending -> in_review, assigned to the moderator, on a row this transaction has locked."""
     if activation_request.state == RequestState.IN_REVIEW:
         who = "you" if activation_request.assigned_to_id == actor.pk else activation_request.assigned_to.email
         raise ApplicationError(f"This request was already claimed by {who}.", code="already_claimed", status_code=409)
@@ -164,11 +232,68 @@ def request_claim(*, actor: User, activation_request: ActivationRequest) -> Acti
         actor=actor,
         account=activation_request.account,
         activation_request=activation_request,
-        action=AuditAction.CLAIMED,
+        action=action,
         from_state=RequestState.PENDING,
         to_state=RequestState.IN_REVIEW,
+        note=note,
     )
     return activation_request
+
+
+@transaction.atomic(durable=True)
+def request_claim_next(*, actor: User) -> ActivationRequest:
+    """Claim the request at the head of the queue (overdue first, then oldest submission).
+
+    SELECT ... FOR UPDATE SKIP LOCKED: moderators claiming at once each get a different request, none
+    waits for another's transaction. PostgreSQL may return no row for LIMIT 1 when the head was
+    claimed between its snapshot and its lock, so an empty answer is retried while pending requests
+    remain.
+    """
+    _require_moderator(actor)
+    for _ in range(5):
+        head = (
+            selectors.request_queue_order(now=timezone.now())
+            .filter(state=RequestState.PENDING)
+            .select_related("account")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if head is not None:
+            return _claim_locked(actor=actor, activation_request=head, action=AuditAction.CLAIMED)
+        if not ActivationRequest.objects.filter(state=RequestState.PENDING).exists():
+            break
+    raise ApplicationError(
+        "No request is waiting to be claimed: the queue is empty, or the other moderators are claiming the rest.",
+        code="queue_empty",
+        status_code=409,
+    )
+
+
+@transaction.atomic(durable=True)
+def request_claim(
+    *, actor: User, activation_request: ActivationRequest, out_of_order_reason: str = ""
+) -> ActivationRequest:
+    """Claim one chosen request. The queue is first-in-first-out: taking a request while older ones
+    (or overdue ones) wait ahead of it needs a reason, written to the audit trail. The row lock makes a
+    second, simultaneous claim wait and then see the request already in review."""
+    _require_moderator(actor)
+    activation_request = _locked(activation_request)
+    action, note = AuditAction.CLAIMED, ""
+    if activation_request.state == RequestState.PENDING:
+        position = selectors.request_queue_position(activation_request=activation_request)
+        if position and position > 1:
+            reason = out_of_order_reason.strip()
+            if len(reason) < OUT_OF_ORDER_REASON_MIN_LENGTH:
+                ahead = position - 1
+                message = (
+                    f"{ahead} older request{'s are' if ahead > 1 else ' is'} waiting ahead of this one. "
+                    "Claim the next request from the queue, or say why this one cannot wait "
+                    f"(at least {OUT_OF_ORDER_REASON_MIN_LENGTH} characters)."
+                )
+                raise ApplicationError(message, code="out_of_order", fields={"out_of_order_reason": [message]})
+            action = AuditAction.CLAIMED_OUT_OF_ORDER
+            note = f"Claimed ahead of {position - 1} older request(s): {reason}"
+    return _claim_locked(actor=actor, activation_request=activation_request, action=action, note=note)
 
 
 _DECISION_EMAILS = {
@@ -188,7 +313,7 @@ def request_decide(
         raise ApplicationError(
             "Choose approve, reject or ask for information.", code="invalid", fields={"outcome": ["Unknown outcome."]}
         )
-    if reason not in DecisionReason.values:
+    if reason not in dict(DecisionReason.moderator_choices()):
         raise ApplicationError("Choose a reason from the list.", code="invalid", fields={"reason": ["Unknown reason."]})
     note = note.strip()
     if reason == DecisionReason.OTHER:
@@ -347,21 +472,39 @@ def support_note_add(*, actor: User, activation_request: ActivationRequest, body
     return SupportNote.objects.create(activation_request=activation_request, author=actor, body=body)
 
 
-@transaction.atomic(durable=True)
-def requests_mark_overdue() -> list[int]:
-    """Flag requests whose review start is past due, each once, and alert moderators once per batch.
-
-    Each row is claimed with a conditional update, so overlapping runs never alert twice.
-    """
+def _alert_once(*, condition: Q, stamp: str, send) -> list[int]:
+    """Stamp each request matching `condition` whose `stamp` field is empty, then email the moderators
+    once for the batch after commit. Each row is claimed with a conditional update (the condition
+    re-checked), so overlapping runs or a re-delivered task never alert twice."""
     now = timezone.now()
-    candidates = ActivationRequest.objects.filter(
-        state=RequestState.PENDING, review_started_at__isnull=True, due_at__lte=now, overdue_alerted_at__isnull=True
-    ).values_list("pk", flat=True)
+    candidates = ActivationRequest.objects.filter(condition, **{f"{stamp}__isnull": True}).values_list("pk", flat=True)
     marked = [
         pk
         for pk in list(candidates)
-        if ActivationRequest.objects.filter(pk=pk, overdue_alerted_at__isnull=True).update(overdue_alerted_at=now)
+        if ActivationRequest.objects.filter(condition, pk=pk, **{f"{stamp}__isnull": True}).update(**{stamp: now})
     ]
     if marked:
-        transaction.on_commit(partial(emails.overdue_requests_email_send, activation_request_ids=marked))
+        transaction.on_commit(partial(send, activation_request_ids=marked))
     return marked
+
+
+@transaction.atomic(durable=True)
+def requests_mark_overdue() -> list[int]:
+    """Flag requests whose review start is past due (one business day), each once, and alert the
+    moderators once per batch."""
+    return _alert_once(
+        condition=selectors.overdue_condition(timezone.now()),
+        stamp="overdue_alerted_at",
+        send=emails.overdue_requests_email_send,
+    )
+
+
+@transaction.atomic(durable=True)
+def requests_mark_past_review_limit() -> list[int]:
+    """Flag requests still waiting on the moderators two weeks after submission (pending or in review),
+    each once, and alert the moderators once per batch; a flagged request is never alerted again."""
+    return _alert_once(
+        condition=selectors.past_review_limit_condition(timezone.now()),
+        stamp="past_limit_alerted_at",
+        send=emails.past_review_limit_email_send,
+    )

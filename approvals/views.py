@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import account_for_user
 from kartra_integrations.errors import ApplicationError
@@ -17,8 +17,10 @@ from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
 from .forms import (
+    ActivationPolicyForm,
     ActivationRequestForm,
     AnswerForm,
+    ClaimForm,
     DecideForm,
     QueueFilterForm,
     RevokeForm,
@@ -87,13 +89,18 @@ def request_submit(request):
     form = ActivationRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.request_submit(
+            activation_request = services.request_submit(
                 actor=request.user, account=account_for_user(request.user), stated_use=form.cleaned_data["stated_use"]
             )
         except ApplicationError as error:
             form_add_application_error(form, error)
         else:
-            messages.success(request, "Your request is in the queue. You will get an email when a moderator decides.")
+            if activation_request.state == RequestState.APPROVED:  # the activation policy held
+                messages.success(request, "Zapier access is activated for your account: no review was needed.")
+            else:
+                messages.success(
+                    request, "Your request is in the queue. You will get an email when a moderator decides."
+                )
             return redirect("approvals:integrations")
     return _integrations_page(request, request_form=form, status=400)
 
@@ -151,6 +158,7 @@ def queue(request):
     context = {
         "filter_form": form,
         "requests": requests,
+        "past_limit_count": selectors.requests_past_review_limit_count(),
         "figures": selectors.queue_figures(),
         "display_tz": settings.MODERATION_TIME_ZONE,
         "is_moderator": request.user.is_moderator,
@@ -165,15 +173,21 @@ def _staff_request(pk):
     return activation_request
 
 
-def _detail_page(request, activation_request, *, decide_form=None, revoke_form=None, note_form=None, status=200):
+def _detail_page(
+    request, activation_request, *, claim_form=None, decide_form=None, revoke_form=None, note_form=None, status=200
+):
     user = request.user
+    can_claim = user.is_moderator and activation_request.state == RequestState.PENDING
+    position = selectors.request_queue_position(activation_request=activation_request) if can_claim else None
     context = {
         "activation_request": activation_request,
         "history": selectors.account_history(account=activation_request.account, current=activation_request),
         "audit_trail": selectors.request_audit_trail(activation_request=activation_request),
         "notes": activation_request.support_notes.select_related("author"),
         "is_moderator": user.is_moderator,
-        "can_claim": user.is_moderator and activation_request.state == RequestState.PENDING,
+        "can_claim": can_claim,
+        "waiting_ahead": position - 1 if position else 0,
+        "claim_form": claim_form or ClaimForm(),
         "can_decide": user.is_moderator
         and activation_request.state == RequestState.IN_REVIEW
         and activation_request.assigned_to_id == user.pk,
@@ -196,13 +210,37 @@ def request_detail(request, pk):
 @require_POST
 @role_required(MODERATOR)
 def request_claim(request, pk):
+    """Claim this request; out of FIFO order only with a reason (a form error without one)."""
     activation_request = _staff_request(pk)
+    form = ClaimForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, activation_request, claim_form=form, status=400)
     try:
-        services.request_claim(actor=request.user, activation_request=activation_request)
+        services.request_claim(
+            actor=request.user,
+            activation_request=activation_request,
+            out_of_order_reason=form.cleaned_data["out_of_order_reason"],
+        )
     except ApplicationError as error:
+        if error.fields:
+            form_add_application_error(form, error)
+            return _detail_page(request, activation_request, claim_form=form, status=400)
         messages.error(request, error.message)
     else:
         messages.success(request, "You claimed this request; its review has started.")
+    return redirect("approvals:request_detail", pk=activation_request.pk)
+
+
+@require_POST
+@role_required(MODERATOR)
+def request_claim_next(request):
+    """The queue's "Claim next": the request at the head of the queue, whoever looks at which."""
+    try:
+        activation_request = services.request_claim_next(actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("approvals:queue")
+    messages.success(request, "You claimed the next request in the queue; its review has started.")
     return redirect("approvals:request_detail", pk=activation_request.pk)
 
 
@@ -264,3 +302,26 @@ def support_note_add(request, pk):
         ),
         success="Note added for the moderators.",
     )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MODERATOR)
+def activation_policy(request):
+    """The activation policy: moderators read and change it here; every change is listed."""
+    policy = selectors.activation_policy_get()
+    form = ActivationPolicyForm(request.POST or None, initial=policy.values())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activation_policy_update(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form_add_application_error(form, error)
+        else:
+            messages.success(request, "Activation policy saved.")
+            return redirect("approvals:activation_policy")
+    context = {
+        "policy": policy,
+        "form": form,
+        "changes": selectors.activation_policy_changes(),
+        "display_tz": settings.MODERATION_TIME_ZONE,
+    }
+    return render(request, "approvals/activation_policy.html", context, status=400 if form.is_bound else 200)

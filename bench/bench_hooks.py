@@ -199,12 +199,14 @@ def main() -> None:
     # this run's wake-ups until it expires.
     redis.Redis.from_url(redis_url).flushdb()
     from accounts.services import account_create
+    from approvals.services import account_approve_by_operator
     from leads.models import Tag
     from leads.selectors import event_payload
     from leads.services import lead_create
     from zaphooks.models import Subscription
 
     account = account_create(email=f"bench-{uuid.uuid4().hex[:8]}@example.com", name="Hook bench", password=None)
+    account_approve_by_operator(account=account)  # hooks deliver only for accounts with Zapier access
     tag = Tag.objects.create(account=account, name="Bench")
     leads = [
         lead_create(account=account, email=f"lead{i}@bench.example.com", first_name=f"Lead {i}") for i in range(40)

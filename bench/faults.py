@@ -51,6 +51,7 @@ def main() -> None:
     from django.db.models import Count
 
     from accounts.services import account_create
+    from approvals.services import account_approve_by_operator
     from leads.models import LeadEvent, Tag
     from leads.services import lead_create, lead_tag_assign, lead_tag_unassign
     from zaphooks import services
@@ -61,6 +62,7 @@ def main() -> None:
     accounts, expected_paths = [], {}
     for n in range(2):
         account = account_create(email=f"faults-{uuid.uuid4().hex[:8]}@example.com", name=f"Faults {n}", password=None)
+        account_approve_by_operator(account=account)  # hooks deliver only for accounts with Zapier access
         vip, other = Tag.objects.create(account=account, name="VIP"), Tag.objects.create(account=account, name="Other")
         leads = [lead_create(account=account, email=f"l{i}@faults.example.com") for i in range(20)]
         base = f"http://127.0.0.1:{port}/a{account.pk}"

@@ -126,6 +126,9 @@ class Delivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Queued (pending or in flight) when the account's Zapier access was revoked: never sent again,
+    # not by a retry and not by a replay, even after a re-approval.
+    access_revoked = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "subscription"], name="delivery_event_subscription")]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -75,6 +75,20 @@ def signing_secret_rotate(*, account: Account, window: timedelta = ROTATION_WIND
 # --- subscriptions ---------------------------------------------------------------------------
 
 
+ACCESS_REVOKED = "Zapier access revoked"
+NO_ACCESS_MESSAGE = (
+    "Zapier access is not activated for this account, so nothing can be sent. "
+    "Ask for activation on your My integrations page; once a moderator approves it you can re-enable this."
+)
+
+
+def _require_access(account: Account) -> None:
+    """Hooks deliver lead data: only an account with Zapier access may start one (read from the
+    database, not the caller's possibly stale instance)."""
+    if not Account.objects.filter(pk=account.pk, zapier_activated=True).exists():
+        raise ApplicationError(NO_ACCESS_MESSAGE, code="zapier_not_activated", status_code=403)
+
+
 def _target_check(target_url: str) -> None:
     problem = targets.target_url_problem(target_url)
     if problem:
@@ -92,6 +106,7 @@ def subscription_create(
         raise ApplicationError("Invalid input", code="invalid", fields={"event": [f"Unknown event {event!r}."]})
     resolved = filter_for_event(account=account, event=event, raw=filter, resolve=resolve)
     _target_check(target_url)
+    _require_access(account)
     signing_secret_get_or_create(account=account)
     return Subscription.objects.create(
         account=account,
@@ -113,8 +128,9 @@ def _endpoint_check(*, target_url: str, events: list[str]) -> list[str]:
 
 
 def endpoint_create(*, account: Account, target_url: str, events: list[str]) -> Subscription:
-    """An owner's own outbound endpoint: every event ticked in `events`, no filter."""
+    """An owner's own outbound endpoint: every event ticked in `events`, no filter. Needs Zapier access."""
     events = _endpoint_check(target_url=target_url, events=events)
+    _require_access(account)
     signing_secret_get_or_create(account=account)
     return Subscription.objects.create(
         account=account, kind=SubscriptionKind.ENDPOINT, events=events, target_url=target_url
@@ -158,9 +174,12 @@ def _endpoint_locked(*, account: Account, subscription_id: int) -> Subscription:
     return endpoint
 
 
-def _cancel_open_deliveries(subscription_ids: Iterable[int], reason: str, now: datetime) -> None:
+def _cancel_open_deliveries(
+    subscription_ids: Iterable[int], reason: str, now: datetime, *, access_revoked: bool = False
+) -> None:
+    extra = {"access_revoked": True} if access_revoked else {}
     Delivery.objects.filter(subscription_id__in=list(subscription_ids), state=DeliveryState.PENDING).update(
-        state=DeliveryState.FAILED, last_error=reason, next_attempt_at=None, finished_at=now
+        state=DeliveryState.FAILED, last_error=reason, next_attempt_at=None, finished_at=now, **extra
     )
 
 
@@ -179,6 +198,17 @@ def subscription_delete(*, account: Account, subscription_id: int) -> None:
 
 @transaction.atomic
 def subscription_enable(*, account: Account, subscription_id: int) -> Subscription:
+    """Re-enable a disabled Zap or endpoint. Refused while the account has no Zapier access: after a
+    revocation, a moderator's re-approval is the only way back. The account row is locked first, in
+    the order the revoke service takes them, so an enable racing a revocation sees its outcome."""
+    if not Account.objects.select_for_update().filter(pk=account.pk, zapier_activated=True).exists():
+        if (
+            not Subscription.objects.filter(account=account, pk=subscription_id)
+            .exclude(state=SubscriptionState.DELETED)
+            .exists()
+        ):
+            raise NotFound("No such subscription")
+        raise ApplicationError(NO_ACCESS_MESSAGE, code="zapier_not_activated", status_code=403)
     subscription = Subscription.objects.select_for_update().filter(account=account, pk=subscription_id).first()
     if subscription is None or subscription.state == SubscriptionState.DELETED:
         raise NotFound("No such subscription")
@@ -204,6 +234,9 @@ def account_subscriptions_stop(*, account: Account) -> int:
     """Zapier access revoked: stop every active subscription at once and tell Zapier (DELETE target_url).
 
     Called by the revoke service in approvals, in its transaction; the DELETEs go out after commit.
+    Every delivery still queued (pending, or in flight) is marked `access_revoked`: it is never sent
+    again nor replayable, even after a re-approval. The relay and the claim check the account's access
+    themselves, so events written while access is revoked are never delivered either.
     """
     from .tasks import zapier_unsubscribe_notify
 
@@ -217,7 +250,9 @@ def account_subscriptions_stop(*, account: Account) -> int:
     Subscription.objects.filter(pk__in=ids).update(
         state=SubscriptionState.DISABLED, disabled_at=now, disabled_reason="Zapier access revoked"
     )
-    _cancel_open_deliveries(ids, "Zapier access revoked", now)
+    _cancel_open_deliveries(ids, ACCESS_REVOKED, now, access_revoked=True)
+    # In flight now: sent already, perhaps; their retries are refused at claim time (access_revoked).
+    Delivery.objects.filter(subscription__account=account, state=DeliveryState.SENDING).update(access_revoked=True)
     for pk, kind in stopped:
         if kind == SubscriptionKind.ZAPIER:
             transaction.on_commit(lambda pk=pk: _enqueue(zapier_unsubscribe_notify, pk))
@@ -289,8 +324,12 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
             return RelayBatch()
         result = RelayBatch(read=len(events))
         subscriptions: dict[int, list[tuple[int, list, dict, str]]] = {}
+        # Only accounts with Zapier access: an event written while access is revoked (hosted forms,
+        # the sequence engine) is marked relayed without a delivery, so no re-approval sends it later.
         for sub_id, account_id, sub_events, resolved, target_url in Subscription.objects.filter(
-            account_id__in={event.account_id for event in events}, state=SubscriptionState.ACTIVE
+            account_id__in={event.account_id for event in events},
+            state=SubscriptionState.ACTIVE,
+            account__zapier_activated=True,
         ).values_list("id", "account_id", "events", "filter_resolved", "target_url"):
             subscriptions.setdefault(account_id, []).append((sub_id, sub_events, resolved, target_url))
         score_matches = score_matcher()
@@ -457,10 +496,16 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
         Delivery.objects.filter(pk__in=chosen, state=DeliveryState.PENDING).update(
             state=DeliveryState.SENDING, claimed_until=now + LEASE
         )
+        # Checked at send time too: the subscription is active, the account has Zapier access, and
+        # the delivery was not queued when access was revoked.
         jobs = [
             Job(*row)
             for row in Delivery.objects.filter(
-                pk__in=chosen, subscription__state=SubscriptionState.ACTIVE, state=DeliveryState.SENDING
+                pk__in=chosen,
+                subscription__state=SubscriptionState.ACTIVE,
+                subscription__account__zapier_activated=True,
+                access_revoked=False,
+                state=DeliveryState.SENDING,
             ).values_list(
                 "id",
                 "subscription_id",
@@ -472,8 +517,17 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
             )
         ]
         inactive = set(chosen) - {job.delivery_id for job in jobs}
-        if inactive:  # the subscription stopped between relay and claim
-            Delivery.objects.filter(pk__in=inactive).update(
+        if inactive:  # the subscription stopped, or the account lost its access, between relay and claim
+            refused = Delivery.objects.filter(pk__in=inactive)
+            revoked = Q(access_revoked=True) | Q(subscription__account__zapier_activated=False)
+            refused.filter(revoked).update(
+                state=DeliveryState.FAILED,
+                claimed_until=None,
+                finished_at=now,
+                last_error=ACCESS_REVOKED,
+                access_revoked=True,
+            )
+            refused.exclude(revoked).update(
                 state=DeliveryState.FAILED, claimed_until=None, finished_at=now, last_error="subscription inactive"
             )
     return ClaimBatch(jobs=jobs, left=len(rows) - len(chosen))
@@ -643,12 +697,20 @@ def deliveries_replay(
     subscription = Subscription.objects.filter(account=account, pk=subscription_id).first()
     if subscription is None or subscription.state == SubscriptionState.DELETED:
         raise NotFound("No such subscription")
+    _require_access(account)
     if subscription.state != SubscriptionState.ACTIVE:
         raise ApplicationError("Re-enable the subscription before replaying.", code="subscription_disabled")
-    deliveries = Delivery.objects.filter(subscription=subscription).exclude(
+    # Deliveries queued when access was revoked stay unsent for good (see account_subscriptions_stop).
+    deliveries = Delivery.objects.filter(subscription=subscription, access_revoked=False).exclude(
         state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
     )
     if delivery_id is not None:
+        if Delivery.objects.filter(subscription=subscription, pk=delivery_id, access_revoked=True).exists():
+            raise ApplicationError(
+                "This delivery was cancelled when Zapier access was revoked; it is never sent again.",
+                code="access_revoked",
+                status_code=409,
+            )
         deliveries = deliveries.filter(pk=delivery_id)
     else:
         deliveries = deliveries.filter(state=DeliveryState.FAILED)

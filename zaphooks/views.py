@@ -76,8 +76,14 @@ def secret_rotate(request, account):
 def subscription_state(request, account, subscription_id: int):
     _get_or_404(account, subscription_id)  # another account's subscription is a 404
     if request.POST.get("action") == "enable":
-        services.subscription_enable(account=account, subscription_id=subscription_id)
-        messages.success(request, "Re-enabled. Replay the failed deliveries from its log if you want them.")
+        try:
+            services.subscription_enable(account=account, subscription_id=subscription_id)
+        except NotFound as error:  # deleted meanwhile
+            raise Http404(error.message) from error
+        except ApplicationError as error:  # no Zapier access: refused, with the way back
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Re-enabled. Replay the failed deliveries from its log if you want them.")
     elif request.POST.get("action") == "disable":
         services.subscription_disable(account=account, subscription_id=subscription_id)
         messages.success(request, "Disabled.")

@@ -2,7 +2,7 @@ import pytest
 from django.contrib import admin
 
 from accounts.models import User
-from approvals.models import ActivationRequest, AuditEntry, SupportNote
+from approvals.models import ActivationPolicy, ActivationPolicyChange, ActivationRequest, AuditEntry, SupportNote
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,9 @@ def admin_client_logged_in(client):
     return client
 
 
-@pytest.mark.parametrize("model", [ActivationRequest, AuditEntry, SupportNote])
+@pytest.mark.parametrize(
+    "model", [ActivationRequest, AuditEntry, SupportNote, ActivationPolicy, ActivationPolicyChange]
+)
 def test_every_model_has_an_admin_list(admin_client_logged_in, model, submitted):
     assert admin.site.is_registered(model)
     opts = model._meta

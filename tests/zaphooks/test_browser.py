@@ -170,6 +170,23 @@ def test_owner_re_enables_a_disabled_subscription(log_in, url, account):
     assert zap.state == SubscriptionState.ACTIVE and zap.disabled_reason == ""
 
 
+def test_owner_whose_access_was_revoked_cannot_re_enable_and_is_told_why(log_in, url, account, moderator):
+    from approvals.services import account_revoke
+
+    zap = SubscriptionFactory(account=account)
+    account_revoke(actor=moderator, account=account, reason="abuse_reported")
+    page = log_in(account.owner.email)
+    page.goto(url("zaphooks:hooks"))
+    assert page.locator("#no-access").is_visible()
+    page.goto(url("zaphooks:log", zap.pk))
+    page.get_by_role("button", name="Re-enable").click()
+
+    page.locator(".messages .error", has_text="Zapier access is not activated for this account").wait_for()
+    assert page.locator("dl.facts .badge").inner_text() == "Disabled"
+    zap.refresh_from_db()
+    assert zap.state == SubscriptionState.DISABLED
+
+
 def test_moderator_sees_delivery_health_across_accounts(log_in, url, moderator):
     struggling = ActivatedAccountFactory(name="Acme Academy")
     zap = SubscriptionFactory(account=struggling)

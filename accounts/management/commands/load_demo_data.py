@@ -47,12 +47,18 @@ def _approve_through_review(account: Account, moderator: User, stated_use: str) 
     activation_request = request_open_for_account(account=account) or request_submit(
         actor=account.owner, account=account, stated_use=stated_use
     )
+    if activation_request.state == RequestState.APPROVED:  # the moderators' activation policy held
+        return
     if activation_request.state == RequestState.NEEDS_INFO:
         activation_request = request_answer(
             actor=account.owner, activation_request=activation_request, answer=stated_use
         )
     if activation_request.state == RequestState.PENDING:
-        activation_request = request_claim(actor=moderator, activation_request=activation_request)
+        activation_request = request_claim(
+            actor=moderator,
+            activation_request=activation_request,
+            out_of_order_reason="Demo data set-up: the demo approved account is approved through the review.",
+        )
     request_decide(
         actor=activation_request.assigned_to,
         activation_request=activation_request,
