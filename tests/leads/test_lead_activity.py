@@ -50,7 +50,7 @@ def test_lead_page_shows_reaches_score_facts_not_run_together(lead, as_owner):
     services.lead_points_give(lead=lead, points=15)
     page = as_owner.get(f"/leads/{lead.pk}/").content.decode()
     assert "15previous_peak" not in page
-    assert "<dt>Score</dt><dd>15</dd><dt>Highest score before</dt><dd>0</dd>" in page
+    assert "Score: 15<br>Highest score before: 0<br>New highest score: 15</td>" in page
 
 
 def test_tag_event_names_the_tag_without_its_id(lead):
