@@ -7,8 +7,16 @@ from .models import TIME_ZONE_CHOICES, User
 class SignUpForm(forms.Form):
     email = forms.EmailField()
     account_name = forms.CharField(max_length=200, label="Business name")
-    timezone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    timezone = forms.ChoiceField(
+        choices=TIME_ZONE_CHOICES, initial="UTC", label="Time zone", help_text="Your pages show times in this zone."
+    )
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # static/js/timezone-propose.js preselects the browser's zone; a re-shown form keeps the choice.
+            self.fields["timezone"].widget.attrs["data-propose-browser-zone"] = ""
 
     def clean_email(self):
         email = self.cleaned_data["email"]

@@ -12,6 +12,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import owner_required
@@ -20,7 +22,7 @@ from kartra_integrations.forms import form_add_application_error
 
 from . import selectors, services
 from .forms import ASSET_KINDS, AssetKind, GdprSettingForm, LeadFilterForm
-from .models import GdprStatus
+from .models import GdprStatus, Transaction
 
 ASSETS_PER_PAGE = 100
 
@@ -65,19 +67,116 @@ def lead_list(request, account):
     )
 
 
+# An event's action_details as the lines a person reads ("Tag: VIP", "Score: 15"), one per fact.
+# The documents are the platform's (leads.services builds them); what is not listed here still shows,
+# its key made readable. Ids, the lead's own profile (on the page already) and repeats are left out.
+EVENT_DETAIL_LABELS = {
+    "tag_name": "Tag",
+    "list_name": "List",
+    "form_name": "Form",
+    "sequence_name": "Sequence",
+    "tracking_link_name": "Tracking link",
+    "target_url": "Goes to",
+    "video_name": "Video",
+    "kartra_page_name": "Page",
+    "url": "URL",
+    "page_split_test_link_name": "Split-test link",
+    "membership_name": "Membership",
+    "level_name": "Level",
+    "product_name": "Product",
+    "calendar_name": "Calendar",
+    "class_name": "Class",
+    "starts_at": "Starts",
+    "ends_at": "Ends",
+    "hosts": "Host",
+    "points": "Score",
+    "previous_peak": "Highest score before",
+    "new_peak": "New highest score",
+    "transaction_id": "Transaction",
+    "transaction_type": "Type",
+    "transaction_parent_id": "Refund of transaction",
+    "transaction_date": "Date",
+    "product_price_point": "Price point",
+    "transaction_quantity": "Quantity",
+    "transaction_full_amount": "Amount",
+    "transaction_internal_subscription_id": "Subscription",
+}
+EVENT_DETAIL_SKIPPED = {
+    "official_product_name",
+    "lead_first_name",
+    "lead_last_name",
+    "lead_email",
+    "lead_username",
+    "calendar_subscription_id",
+    "vendor_timezone",
+    "transaction_currency",  # shown with the amount
+}
+EVENT_DETAIL_TIMES = {"starts_at", "ends_at", "transaction_date"}
+
+
+def event_detail_lines(details: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs for an event's action_details; times in the active (the account's) zone."""
+    lines: list[tuple[str, str]] = []
+    _detail_lines(details if isinstance(details, dict) else {}, lines)
+    return lines
+
+
+_DETAIL_ORDER = {key: position for position, key in enumerate(EVENT_DETAIL_LABELS)}
+
+
+def _detail_lines(node: dict, lines: list[tuple[str, str]]) -> None:
+    # jsonb keeps keys in its own order (shortest first): put them in the order of the labels above.
+    for key, value in sorted(node.items(), key=lambda item: _DETAIL_ORDER.get(item[0], len(_DETAIL_ORDER))):
+        if value is None or value == "" or key in EVENT_DETAIL_SKIPPED:
+            continue
+        if key.endswith("_id") and key not in EVENT_DETAIL_LABELS:
+            continue
+        if isinstance(value, dict):
+            _detail_lines(value, lines)
+            continue
+        label = EVENT_DETAIL_LABELS.get(key) or key.replace("_", " ").capitalize()
+        if key == "hosts" and isinstance(value, list):
+            lines.extend((label, _host(host)) for host in value if isinstance(host, dict))
+        elif isinstance(value, list):
+            lines.append((label, ", ".join(str(item) for item in value)))
+        else:
+            lines.append((label, _detail_value(key, value, node)))
+
+
+def _host(host: dict) -> str:
+    name = f"{host.get('host_first_name') or ''} {host.get('host_last_name') or ''}".strip()
+    email = host.get("host_email_address") or ""
+    return f"{name} ({email})" if name and email else name or email
+
+
+def _detail_value(key: str, value, node: dict) -> str:
+    if key in EVENT_DETAIL_TIMES and isinstance(value, str) and (moment := parse_datetime(value)):
+        return dateformat.format(timezone.localtime(moment), "Y-m-d H:i T")
+    if key == "transaction_type" and value in Transaction.Kind.values:
+        return Transaction.Kind(value).label
+    if key in ("transaction_id", "transaction_parent_id", "transaction_internal_subscription_id"):
+        return f"#{value}"
+    if key == "transaction_full_amount" and node.get("transaction_currency"):
+        return f"{value} {node['transaction_currency']}"
+    return str(value)
+
+
 @owner_required
 def lead_detail(request, account, pk: int):
     try:
         lead = selectors.lead_get(account=account, id=pk)
     except NotFound:
         raise Http404 from None
+    history = selectors.lead_history(lead=lead)
+    for event in history["events"]:
+        event.detail_lines = event_detail_lines(event.details)
     return render(
         request,
         "leads/lead_detail.html",
         {
             "lead": lead,
             "details": selectors.lead_details(lead),
-            "history": selectors.lead_history(lead=lead),
+            "history": history,
             "can_email": selectors.lead_can_receive_email(lead),
             "gdpr_label": GdprStatus(lead.gdpr_status).label,
         },

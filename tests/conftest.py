@@ -87,7 +87,13 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def browser_context_options() -> dict:
+    """Playwright's new_context() options for browser_page; override in a module (e.g. a timezone_id)."""
+    return {}
+
+
+@pytest.fixture
+def browser_page(monkeypatch, browser_context_options):
     """A Playwright page in Debian's headless Chromium; skipped when Chromium is not installed."""
     import os
 
@@ -100,7 +106,7 @@ def browser_page(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context()
+        context = browser.new_context(**browser_context_options)
         page = context.new_page()
         page.set_default_timeout(15_000)
         try:

@@ -1,9 +1,12 @@
 """Reads of the hooks app: what to relay, what to show, signing secrets, samples."""
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account
@@ -42,9 +45,16 @@ def subscription_list(*, account: Account, kind: str | None = SubscriptionKind.Z
 
 
 def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(days=7)) -> list[Subscription]:
-    """The owner's Zaps and endpoints (not deleted) with delivery counts of the last week."""
+    """The owner's Zaps and endpoints (not deleted) with delivery counts of the last week, their last
+    delivery (`last_delivery_at`, `_state`, `_status_code`: correlated subqueries of the same query),
+    their events' labels (`event_labels`) and their filter with asset names (`filter_described`).
+
+    Queries do not grow with the number of subscriptions: one for the rows, one per asset kind that
+    some filter names.
+    """
     start = timezone.now() - since
     recent = Q(deliveries__created_at__gte=start)
+    last = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-id")
     subscriptions = list(
         Subscription.objects.filter(account=account)
         .exclude(state=SubscriptionState.DELETED)
@@ -52,13 +62,97 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
             delivered=Count("deliveries", filter=recent & Q(deliveries__state=DeliveryState.SUCCEEDED)),
             failed=Count("deliveries", filter=recent & Q(deliveries__state=DeliveryState.FAILED)),
             waiting=Count("deliveries", filter=recent & Q(deliveries__state__in=["pending", "sending"])),
+            last_delivery_at=Subquery(last.annotate(at=Coalesce("finished_at", "created_at")).values("at")[:1]),
+            last_delivery_state=Subquery(last.values("state")[:1]),
+            last_delivery_status_code=Subquery(last.values("last_status_code")[:1]),
         )
         .order_by("kind", "-created_at")
     )
+    described = filters_described(account=account, subscriptions=subscriptions)
     for subscription in subscriptions:
         finished = subscription.delivered + subscription.failed
         subscription.success_rate = round(100 * subscription.delivered / finished) if finished else None
+        subscription.last_delivery_state_label = (
+            DeliveryState(subscription.last_delivery_state).label if subscription.last_delivery_state else ""
+        )
+        subscription.event_labels = event_labels(subscription.events)
+        subscription.filter_described = described[subscription.pk]
     return subscriptions
+
+
+def event_labels(events: list[str]) -> list[str]:
+    """The trigger's human label (the words Zapier shows), the code itself for an unknown one."""
+    from leads.models import LeadAction
+
+    return [LeadAction(event).label if event in LeadAction.values else event for event in events]
+
+
+@dataclass(frozen=True)
+class FilterPart:
+    label: str  # "Tag", "Price point", ...
+    value: str  # the asset's name, or what is left of it
+
+
+def _filter_key_labels() -> dict[str, str]:
+    labels = {key: model._meta.verbose_name.capitalize() for key, model in filter_asset_models().items()}
+    return {**labels, "class": "Class", "level": "Level", "price_point": "Price point", "score": "Score"}
+
+
+def filters_described(*, account: Account, subscriptions: list[Subscription]) -> dict[int, list[FilterPart]]:
+    """Each subscription's resolved filter as (label, asset name) parts, in the filter's key order.
+
+    One query per asset kind named by any of the filters (not per subscription); every lookup is
+    inside the account. An asset deleted since the Zap was turned on shows as "#id (deleted)".
+    """
+    from leads import models as leads_models
+
+    from .filters import KEY_EVENTS
+
+    wanted: dict[str, set] = {}
+    for subscription in subscriptions:
+        for key, value in (subscription.filter_resolved or {}).items():
+            if key == "price_point":
+                wanted.setdefault(key, set()).add((subscription.filter_resolved.get("product"), value))
+            elif key != "score":
+                wanted.setdefault(key, set()).add(value)
+    names: dict[str, dict] = {}
+    models = filter_asset_models()
+    for key, ids in wanted.items():
+        if key in models:
+            rows = models[key].objects.filter(account=account, pk__in=ids).values_list("pk", "name")
+        elif key == "class":
+            rows = leads_models.CalendarClass.objects.filter(calendar__account=account, pk__in=ids)
+            rows = rows.values_list("pk", "name")
+        elif key == "level":
+            rows = leads_models.MembershipLevel.objects.filter(membership__account=account, pk__in=ids)
+            rows = rows.values_list("pk", "name")
+        elif key == "price_point":  # resolved to the number within its product
+            rows = [
+                ((product_id, number), f"{number} ({amount} {currency})")
+                for product_id, number, amount, currency in leads_models.PricePoint.objects.filter(
+                    product__account=account,
+                    product_id__in={product for product, _ in ids},
+                    number__in={number for _, number in ids},
+                ).values_list("product_id", "number", "amount", "currency")
+            ]
+        else:
+            rows = []
+        names[key] = dict(rows)
+    labels = _filter_key_labels()
+    order = {key: position for position, key in enumerate(KEY_EVENTS)}  # parents before their parts
+    described: dict[int, list[FilterPart]] = {}
+    for subscription in subscriptions:
+        parts = []
+        resolved = subscription.filter_resolved or {}
+        for key, value in sorted(resolved.items(), key=lambda item: order.get(item[0], len(order))):
+            if key == "score":
+                name = str(value)
+            else:
+                lookup = (resolved.get("product"), value) if key == "price_point" else value
+                name = names.get(key, {}).get(lookup) or f"#{value} (deleted)"
+            parts.append(FilterPart(label=labels.get(key, key), value=name))
+        described[subscription.pk] = parts
+    return described
 
 
 def subscription_get(*, account: Account, subscription_id: int, kind: str | None = None) -> Subscription:
@@ -71,13 +165,67 @@ def subscription_get(*, account: Account, subscription_id: int, kind: str | None
     return subscription
 
 
+@dataclass(frozen=True)
+class DeliveryLead:
+    """The lead a delivery was about, for the log: no id when the lead no longer exists."""
+
+    id: int | None
+    email: str
+    erased: bool
+
+
+LEAD_GONE = DeliveryLead(id=None, email="", erased=False)
+
+
+def _delivery_leads(*, account_id: int, event_ids: list) -> dict:
+    """event id -> DeliveryLead, in one query; only the account's own events and leads."""
+    from leads.models import LeadEvent
+
+    rows = LeadEvent.objects.filter(account_id=account_id, lead__account_id=account_id, pk__in=event_ids)
+    return {
+        event_id: DeliveryLead(id=lead_id, email=email, erased=erased_at is not None)
+        for event_id, lead_id, email, erased_at in rows.values_list(
+            "pk", "lead_id", "lead__email", "lead__erasure__erased_at"
+        )
+    }
+
+
 def delivery_log(*, subscription: Subscription, limit: int = 100) -> list[Delivery]:
-    return list(
+    """The latest deliveries with their attempts and `lead` (a DeliveryLead): three queries."""
+    deliveries = list(
         Delivery.objects.filter(subscription=subscription)
         .select_related("event")
         .prefetch_related("attempt_log")
         .order_by("-created_at", "-id")[:limit]
     )
+    leads = _delivery_leads(account_id=subscription.account_id, event_ids=[d.event_id for d in deliveries])
+    for delivery in deliveries:
+        delivery.lead = leads.get(delivery.event_id, LEAD_GONE)
+    return deliveries
+
+
+def delivery_get(*, subscription: Subscription, delivery_id: int) -> Delivery:
+    """One delivery of the subscription (so of its account), with its event and `lead`."""
+    delivery = Delivery.objects.filter(subscription=subscription, pk=delivery_id).select_related("event").first()
+    if delivery is None:
+        raise NotFound("No such delivery")
+    leads = _delivery_leads(account_id=subscription.account_id, event_ids=[delivery.event_id])
+    delivery.lead = leads.get(delivery.event_id, LEAD_GONE)
+    return delivery
+
+
+def delivery_payload_pretty(delivery: Delivery) -> str | None:
+    """The JSON body that was sent, indented for reading; None when it is no longer kept (erased).
+
+    An erased lead's payload is not shown even if a copy of its old body is still stored.
+    """
+    body = delivery.event.body
+    if not body or delivery.lead.erased:
+        return None
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
 
 
 def delivery_health(*, since: timedelta = timedelta(days=1)) -> list[dict]:
@@ -191,12 +339,11 @@ def score_matcher() -> Callable[[dict, int], bool]:
     return reaches_score_matches
 
 
-def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
-    """resolve(key, ref, parent_id) -> the id matched in action_details; NotFound for an unknown asset."""
+def filter_asset_models() -> dict:
+    """Filter key -> the account's asset model it names (the other keys name a part of one)."""
     from leads import models as leads_models
-    from leads import selectors as leads_selectors
 
-    top = {
+    return {
         "tag": leads_models.Tag,
         "list": leads_models.LeadList,
         "form": leads_models.Form,
@@ -209,6 +356,14 @@ def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
         "membership": leads_models.Membership,
         "product": leads_models.Product,
     }
+
+
+def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
+    """resolve(key, ref, parent_id) -> the id matched in action_details; NotFound for an unknown asset."""
+    from leads import models as leads_models
+    from leads import selectors as leads_selectors
+
+    top = filter_asset_models()
 
     def resolve(key: str, ref: str, parent_id: int | None) -> int:
         if key in top:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import owner_required
 from kartra_integrations.errors import ApplicationError, NotFound
 from kartra_integrations.forms import form_add_application_error
+from leads.models import LeadAction
 
 from . import selectors, services
 from .forms import EndpointForm, ReplayRangeForm
@@ -29,11 +30,16 @@ def hooks(request, account):
             messages.success(request, "Endpoint added.")
             return redirect("zaphooks:hooks")
     services.signing_secret_get_or_create(account=account)
+    subscriptions = selectors.subscriptions_with_stats(account=account)
+    kinds = {subscription.kind for subscription in subscriptions}
     return render(
         request,
         "zaphooks/hooks.html",
         {
-            "subscriptions": selectors.subscriptions_with_stats(account=account),
+            "subscriptions": subscriptions,
+            "has_zaps": SubscriptionKind.ZAPIER in kinds,
+            "has_endpoints": SubscriptionKind.ENDPOINT in kinds,
+            "example_trigger": LeadAction.ASSIGN_TAG.label,
             "secrets": selectors.signing_secrets_current(account=account),
             "form": form,
         },
@@ -99,7 +105,7 @@ def subscription_state(request, account, subscription_id: int):
 
 @owner_required
 def delivery_log(request, account, subscription_id: int):
-    return _log_page(request, _get_or_404(account, subscription_id), ReplayRangeForm())
+    return _log_page(request, account, _get_or_404(account, subscription_id), ReplayRangeForm())
 
 
 @owner_required
@@ -111,12 +117,12 @@ def replay(request, account, subscription_id: int):
     if delivery_id:
         if not delivery_id.isdigit():
             messages.error(request, "That delivery is not in this log.")
-            return _log_page(request, subscription, ReplayRangeForm(), status=400)
+            return _log_page(request, account, subscription, ReplayRangeForm(), status=400)
         options["delivery_id"] = int(delivery_id)
     else:
         form = ReplayRangeForm(request.POST)
         if not form.is_valid():
-            return _log_page(request, subscription, form, status=400)
+            return _log_page(request, account, subscription, form, status=400)
         options.update(since=form.cleaned_data["since"], until=form.cleaned_data["until"])
     try:
         count = services.deliveries_replay(account=account, subscription_id=subscription.pk, **options)
@@ -127,9 +133,31 @@ def replay(request, account, subscription_id: int):
     return redirect("zaphooks:log", subscription_id=subscription.pk)
 
 
-def _log_page(request, subscription, range_form, *, status=200):
+@owner_required
+def delivery_payload(request, account, subscription_id: int, delivery_id: int):
+    """The JSON body a delivery sent (every attempt and replay sends the same bytes)."""
+    subscription = _get_or_404(account, subscription_id)
+    try:
+        delivery = selectors.delivery_get(subscription=subscription, delivery_id=delivery_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return render(
+        request,
+        "zaphooks/payload.html",
+        {
+            "subscription": subscription,
+            "delivery": delivery,
+            "event_label": selectors.event_labels([delivery.event.action])[0],
+            "payload": selectors.delivery_payload_pretty(delivery),
+        },
+    )
+
+
+def _log_page(request, account, subscription, range_form, *, status=200):
     context = {
         "subscription": subscription,
+        "event_labels": selectors.event_labels(subscription.events),
+        "filter_described": selectors.filters_described(account=account, subscriptions=[subscription])[subscription.pk],
         "deliveries": selectors.delivery_log(subscription=subscription),
         "range_form": range_form,
     }

@@ -6,7 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from leads import services as lead_services
+from leads.models import LeadAction
 from tests.accounts.factories import ActivatedAccountFactory
+from tests.leads.factories import LeadFactory, TagFactory
+from zaphooks import services
 from zaphooks.models import Delivery, DeliveryState, Subscription, SubscriptionKind, SubscriptionState
 
 from .factories import DeliveryFactory, EndpointFactory, FailedDeliveryFactory, SubscriptionFactory
@@ -69,7 +73,8 @@ def test_owner_edits_an_endpoints_url_and_events(log_in, url, account):
 
     page.get_by_text("Endpoint saved.").wait_for()
     row = page.locator("#subscriptions tbody tr", has_text="Outbound endpoint")
-    assert "https://erp.example.com/…99ab" in row.inner_text() and "filled_form" in row.inner_text()
+    assert "https://erp.example.com/…99ab" in row.inner_text()
+    assert row.locator(".trigger").inner_text() == LeadAction.FILLED_FORM.label
     endpoint.refresh_from_db()
     assert endpoint.target_url == "https://erp.example.com/hooks/kartra-99ab"
     assert endpoint.events == ["filled_form"]
@@ -217,7 +222,7 @@ def test_another_accounts_owner_does_not_see_the_subscriptions(log_in, url, acco
     EndpointFactory(account=other_account, target_url="https://theirs.example.com/private-hook")
     page = log_in(account.owner.email)
     page.goto(url("zaphooks:hooks"))
-    assert page.get_by_text("No Zaps or endpoints yet.").is_visible()
+    assert page.locator("#no-zaps").is_visible() and page.locator("#no-endpoints").is_visible()
     assert "theirs.example.com" not in page.content()
 
 
@@ -231,3 +236,49 @@ def test_a_moderator_is_refused_an_owners_hook_pages(log_in, url, account, moder
     zap = SubscriptionFactory(account=account)
     page = log_in(moderator.email)
     assert page.goto(url("zaphooks:log", zap.pk)).status == 403
+
+
+def test_owner_reads_a_zaps_trigger_filter_and_last_delivery_then_opens_its_payload(log_in, url, account):
+    account.timezone = "Europe/Berlin"
+    account.save(update_fields=["timezone"])
+    tag = TagFactory(account=account, name="Webinar attendee")
+    zap = services.subscription_create(
+        account=account, event="assign_tag", target_url="https://hooks.zapier.com/hooks/1/x", filter={"tag": tag.pk}
+    )
+    lead = LeadFactory(account=account, email="grace@example.com")
+    lead_services.lead_tag_assign(lead=lead, tag=tag)
+    services.events_relay(wake=False)
+    Delivery.objects.filter(subscription=zap).update(
+        state=DeliveryState.SUCCEEDED, last_status_code=200, finished_at=timezone.now()
+    )
+    page = log_in(account.owner.email)
+    page.goto(url("zaphooks:hooks"))
+
+    row = page.locator("#subscriptions tbody tr", has_text="Zap")
+    assert row.locator(".trigger").inner_text() == LeadAction.ASSIGN_TAG.label
+    assert row.locator(".filter").inner_text() == "Tag: Webinar attendee"
+    last = row.locator(".last-delivery").inner_text()
+    assert "Succeeded" in last and "HTTP 200" in last
+    assert any(zone in last for zone in ("CET", "CEST"))
+    assert page.locator("#no-zaps").count() == 0
+
+    row.get_by_role("link", name="Delivery log").click()
+    delivery_row = page.locator("#deliveries tbody tr").first
+    assert delivery_row.get_by_role("link", name="grace@example.com").get_attribute("href") == reverse(
+        "leads:lead_detail", args=[lead.pk]
+    )
+    delivery_row.get_by_role("link", name="Payload").click()
+
+    body = page.locator("#payload pre").inner_text()
+    assert '"email": "grace@example.com"' in body and '"tag_name": "Webinar attendee"' in body
+    assert body.startswith("{\n  ")  # indented for reading
+    page.get_by_role("link", name="← Delivery log").click()
+    page.wait_for_url(url("zaphooks:log", zap.pk))
+
+
+def test_another_accounts_payload_is_not_found_in_the_browser(log_in, url, account, other_account):
+    theirs = FailedDeliveryFactory(subscription=SubscriptionFactory(account=other_account))
+    page = log_in(account.owner.email)
+    response = page.goto(url("zaphooks:payload", theirs.subscription_id, theirs.pk))
+    assert response.status == 404
+    assert theirs.event.body not in page.content()

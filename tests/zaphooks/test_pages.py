@@ -162,7 +162,7 @@ def test_staff_without_an_account_cannot_open_owner_pages(client, moderator):
 
 def test_owner_without_subscriptions_is_told_how_to_get_one(owner_client):
     page = owner_client.get(reverse("zaphooks:hooks")).content.decode()
-    assert "No Zaps or endpoints yet" in page
+    assert "No Zaps yet: turn on a Zap in Zapier that uses a Kartra trigger" in page
 
 
 def test_endpoint_without_ticked_events_shows_the_error_on_the_events_field(owner_client, account):
