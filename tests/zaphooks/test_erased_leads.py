@@ -14,7 +14,7 @@ from tests.leads.factories import LeadFactory, TagFactory
 from zaphooks import services
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent
 
-from .factories import DeliveryAttemptFactory, DeliveryFactory, HookEventFactory, SubscriptionFactory
+from .factories import DeliveryAttemptFactory, DeliveryFactory, HookEventFactory, SubscriptionFactory, job_for
 
 EMAIL = "quentin.erasable@example.org"
 
@@ -41,19 +41,7 @@ def _delivery_of(lead) -> Delivery:
 
 
 def _result(job_or_delivery, status_code, body=None):
-    if isinstance(job_or_delivery, Delivery):
-        delivery = job_or_delivery
-        job = services.Job(
-            delivery.pk,
-            delivery.subscription_id,
-            delivery.subscription.account_id,
-            str(delivery.event_id),
-            delivery.subscription.target_url,
-            delivery.event.body,
-            delivery.attempts,
-        )
-    else:
-        job = job_or_delivery
+    job = job_for(job_or_delivery) if isinstance(job_or_delivery, Delivery) else job_or_delivery
     return services.Result(job, timezone.now(), status_code, 9, response_start=body or job.body[:500])
 
 
