@@ -70,7 +70,7 @@ PERSONAL_DETAIL_KEYS = frozenset(LEAD_PROFILE_FIELDS) | {
 # or state would blank unrelated text); their own fields are blanked all the same.
 MIN_NEEDLE_LENGTH = 5
 # Profile fields whose value is searched for inside the strings of event details.
-NEEDLE_FIELDS = ("phone", "address")
+NEEDLE_FIELDS = ("first_name", "middle_name", "last_name", "last_name2", "phone", "address")
 SCRUB_FUNCTION = "leads_jsonb_scrub"  # created on PostgreSQL by migration 0007
 
 
@@ -168,7 +168,9 @@ def _scrub_json_text(document: str | None, keys: str, needles: str) -> str | Non
 
 def _personal_needles(lead: Lead) -> list[str]:
     """Lower-cased values of the lead that may have been copied into free text: the address, every IP
-    it was seen with (lead, GDPR status, consent records), phone and street address."""
+    it was seen with (lead, GDPR status, consent records), names, phone and street address. A string
+    of the erased lead's events that holds one is blanked whole: an asset name that happens to hold
+    a surname goes too, in this lead's history only."""
     needles = {lead.email.strip().lower()}
     ips = {lead.ip, lead.gdpr_status_ip}
     ips.update(ConsentRecord.objects.filter(lead=lead, ip__isnull=False).values_list("ip", flat=True).distinct())

@@ -288,3 +288,23 @@ def test_event_scrub_in_the_database_matches_the_python_twin(buyer):
         "x": None,
     }
     assert in_sql["hosts"] == [{"note": ""}, {"note": "kept"}, 3, True]
+
+
+def test_erasure_blanks_any_event_string_holding_the_leads_name_phone_or_ip(buyer, owner):
+    from django.db import transaction
+
+    from leads.models import LeadAction
+    from leads.services import lead_event_write
+
+    buyer.phone = "+49 30 1234567"
+    buyer.save(update_fields=["phone"])
+    notes = {"by_name": "Call Erin Example back", "by_phone": "rang +49 30 1234567", "by_ip": f"seen at {IP}"}
+    with transaction.atomic():
+        event = lead_event_write(
+            lead=buyer, action=LeadAction.ASSIGN_TAG, details={"tag": {"tag_name": "VIP"}, **notes}
+        )
+
+    lead_erase(lead=buyer, actor=owner)
+
+    event.refresh_from_db()
+    assert event.details == {"tag": {"tag_name": "VIP"}, "by_name": "", "by_phone": "", "by_ip": ""}

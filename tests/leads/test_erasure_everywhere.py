@@ -164,7 +164,7 @@ def journey(account, owner, client, settings):
     checkout = {**hosted, "price_point": price_point.pk}
     response = client.post(reverse("hosted:checkout", args=[price_point.product.public_id]), checkout, **visitor)
     assert response.status_code == 302
-    url = f"https://shop.example.com/thanks?email={EMAIL}&ip={IP}"
+    url = f"https://shop.example.com/thanks?email={EMAIL}&ip={IP}&name={LAST_NAME}"
     response = api.post("/api/v1/events", {"event": "external_page_visit", "email": EMAIL, "url": url}, format="json")
     assert response.status_code == 200, response.json()
     lead = Lead.objects.with_email(EMAIL).get()
