@@ -15,6 +15,10 @@ How a write view uses it (leads.apis.ActionApi, and any other POST that changes 
 - The same key while the first request still runs: 409 idempotency_key_in_progress. A reservation
   whose request died (older than IDEMPOTENCY_LOCK_TIMEOUT without a response) may be taken over.
 
+- The same key after the lead its stored response names was erased (leads.data_rights.lead_erase):
+  410 lead_erased, whatever the request; the stored body is gone and the work is not done again (a
+  retried create_lead must not bring an erased person back). The row expires as any other.
+
 The reservation and the work are two transactions on purpose: services own their transaction
 (durable), so the work cannot be nested inside one opened here. Expired rows are deleted by the
 beat task accounts.tasks.idempotency_keys_expire.
@@ -25,7 +29,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.request import Request
@@ -40,6 +44,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_LOCK_TIMEOUT = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
+# What a row holds once its lead is erased: no fingerprint (a hash of a body with the address in it)
+# and no response body, only this status. A stored response is otherwise always 2xx.
+ERASED_STATUS = status.HTTP_410_GONE
+LEAD_ERASED_MESSAGE = "The lead this request concerned has been erased; its response is no longer kept."
 
 
 def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
@@ -50,6 +58,8 @@ def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
     account = request.auth.account
     fingerprint = request_fingerprint(request)
     record = idempotency_key_reserve(account=account, key=key, fingerprint=fingerprint)
+    if record.response_status == ERASED_STATUS:
+        raise ApplicationError(LEAD_ERASED_MESSAGE, code="lead_erased", status_code=ERASED_STATUS)
     if record.fingerprint != fingerprint:
         raise ApplicationError(
             "This Idempotency-Key was already used with a different request",
@@ -139,9 +149,41 @@ def _reserved(record: IdempotencyKey) -> IdempotencyKey:
 
 
 def idempotency_key_store(*, record_id: int, response: Response) -> None:
-    IdempotencyKey.objects.filter(pk=record_id).update(
-        response_status=response.status_code, response_body=response.data
-    )
+    """Keep the response with its key; as the erased marker if its lead was erased meanwhile.
+
+    The lead's row is locked first (the erasure locks it too), so either the erasure has committed and
+    is seen here, or it comes after this commit and its idempotency_keys_erase finds this row."""
+    lead_id = response_lead_id(response.data)
+    if lead_id is None:
+        IdempotencyKey.objects.filter(pk=record_id).update(
+            response_status=response.status_code, response_body=response.data
+        )
+        return
+    from leads.data_rights import lead_erased_locked
+
+    with transaction.atomic():
+        if lead_erased_locked(lead_id=lead_id):
+            IdempotencyKey.objects.filter(pk=record_id).update(**_ERASED)
+        else:
+            IdempotencyKey.objects.filter(pk=record_id).update(
+                response_status=response.status_code, response_body=response.data
+            )
+
+
+def response_lead_id(body) -> int | None:
+    """The id of the lead whose document a response carries (the actions' {"message", "lead": {...}})."""
+    lead = body.get("lead") if isinstance(body, dict) else None
+    lead_id = lead.get("id") if isinstance(lead, dict) else None
+    return lead_id if isinstance(lead_id, int) else None
+
+
+_ERASED = {"fingerprint": "", "response_status": ERASED_STATUS, "response_body": None}
+
+
+def idempotency_keys_erase(*, account_id: int, lead_id: int) -> int:
+    """The lead was erased: every stored response carrying its document becomes the erased marker.
+    One UPDATE on the account's keys (the table holds 24 hours of them); returns the rows changed."""
+    return IdempotencyKey.objects.filter(account_id=account_id, response_body__lead__id=lead_id).update(**_ERASED)
 
 
 def idempotency_key_release(*, record_id: int) -> None:

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError
 from kartra_integrations.idempotency import HEADER as IDEMPOTENCY_HEADER
-from kartra_integrations.idempotency import idempotent
+from kartra_integrations.idempotency import LEAD_ERASED_MESSAGE, idempotent
 from kartra_integrations.pagination import ApiPagination
 
 from . import serializers as io
@@ -480,6 +480,11 @@ def action_view(action: Action):
         "This Idempotency-Key was already used with a different request",
         "idempotency_key_reused",
     )
+    responses[410] = _error(
+        "The Idempotency-Key's first request concerned a lead erased since: its response is not kept.",
+        LEAD_ERASED_MESSAGE,
+        "lead_erased",
+    )
     lead_note = " The lead is given by `lead_id` or `email` (`lead_id` wins)." if action.on_lead else ""
     view = type(f"{action.command.title().replace('_', '')}Api", (ActionApi,), {"action": action})
     return extend_schema_view(
@@ -497,7 +502,8 @@ def action_view(action: Action):
                     OpenApiTypes.STR,
                     OpenApiParameter.HEADER,
                     description="Optional, up to 255 characters. The same key with the same body within 24 hours "
-                    "replays the first response without doing the work again; with a different body: 422.",
+                    "replays the first response without doing the work again; with a different body: 422; once "
+                    "the lead it concerned is erased: 410.",
                 )
             ],
         )

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
@@ -39,6 +40,14 @@ NOTICE_TEMPLATES = {
 IMPORT_NOTICE_TEXT = "The operator confirmed that the lead gave this consent before the import."
 
 USER_AGENT_MAX_LENGTH = 512
+EMAIL_DIGEST_SALT = "leads.consent.email-digest"
+
+
+def consent_email_digest(*, account_id: int, email: str) -> str:
+    """The keyed hash consent evidence keeps of an address: HMAC-SHA256 under a key derived from
+    SECRET_KEY and salted per account, so equal addresses in two accounts do not match, and nobody
+    without the key can test a guess. Case-folded and stripped, as lead emails are compared."""
+    return salted_hmac(f"{EMAIL_DIGEST_SALT}:{account_id}", email.strip().lower(), algorithm="sha256").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ def consent_record(
         ip=ip or None,
         ip_country=(country_for_ip(ip) or "") if ip else "",
         user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+        email_digest=consent_email_digest(account_id=lead.account_id, email=lead.email),
         notice_version=notice_version,
         notice_text=notice_text,
         actor=actor,

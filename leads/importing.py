@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
 
-from .consent_services import IMPORT_NOTICE_TEXT, NOTICE_VERSION
+from .consent_services import IMPORT_NOTICE_TEXT, NOTICE_VERSION, consent_email_digest
 from .models import LEAD_PROFILE_FIELDS, GdprStatus, Lead, LeadSource
 from .models_consent import ConsentAction, ConsentPurpose, ConsentRecord, ConsentSource
 
@@ -176,6 +176,7 @@ def _import_batch(
                         purpose=purpose,
                         action=ConsentAction.GRANTED,
                         source=ConsentSource.CONFIRMED_IMPORT,
+                        email_digest=consent_email_digest(account_id=account.pk, email=lead.email),
                         notice_version=NOTICE_VERSION,
                         notice_text=IMPORT_NOTICE_TEXT,
                         actor=operator,

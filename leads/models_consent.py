@@ -29,7 +29,10 @@ class ConsentRecord(models.Model):
     """Append-only evidence of a consent given or withdrawn; written only by leads.consent_services.
 
     The wording the lead saw is kept with its version, so the record stands on its own. Erasure
-    is the one change ever made to a row: it blanks the IP and user agent.
+    is the one change ever made to a row: it blanks the IP and user agent. `email_digest` is a keyed
+    hash of the lead's address (consent_services.consent_email_digest: HMAC-SHA256, key derived from
+    SECRET_KEY, salted per account), never the address: after erasure a proof request for an address
+    is matched with it (data_rights.consent_evidence_for_email).
     """
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
@@ -40,6 +43,7 @@ class ConsentRecord(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     ip_country = models.CharField(max_length=2, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    email_digest = models.CharField(max_length=64, blank=True, default="")
     notice_version = models.CharField(max_length=32)
     notice_text = models.TextField()
     actor = models.ForeignKey(
@@ -49,7 +53,10 @@ class ConsentRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["lead", "purpose", "-created_at"], name="consent_lead_purpose_idx")]
+        indexes = [
+            models.Index(fields=["lead", "purpose", "-created_at"], name="consent_lead_purpose_idx"),
+            models.Index(fields=["account", "email_digest"], name="consent_account_digest_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.action} ({self.source})"

@@ -87,7 +87,9 @@ class Subscription(models.Model):
 class HookEvent(models.Model):
     """One relayed lead event: its id is the LeadEvent id (and the `webhook-id`), its body is fixed.
 
-    Storing the serialised body once means every retry and replay sends the same bytes.
+    Storing the serialised body once means every retry and replay sends the same bytes. When the
+    event's lead is erased (leads.data_rights.lead_erase) the body is emptied and `erased_at` set:
+    such an event is never sent again (claim, record and replay check it).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -96,6 +98,7 @@ class HookEvent(models.Model):
     occurred_at = models.DateTimeField()
     body = models.TextField()
     relayed_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["account", "action", "occurred_at"])]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 ROTATION_WINDOW = timedelta(hours=24)
 LEASE = timedelta(seconds=30)
+# last_error of a delivery stopped because its lead was erased (and the replay refusal's message).
+LEAD_ERASED = "Lead erased: its personal data is gone, so this delivery is not sent."
 
 
 # --- signing secrets -------------------------------------------------------------------------
@@ -506,6 +508,7 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
                 subscription__account__zapier_activated=True,
                 access_revoked=False,
                 state=DeliveryState.SENDING,
+                event__erased_at__isnull=True,
             ).values_list(
                 "id",
                 "subscription_id",
@@ -516,19 +519,18 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
                 "attempts",
             )
         ]
-        inactive = set(chosen) - {job.delivery_id for job in jobs}
-        if inactive:  # the subscription stopped, or the account lost its access, between relay and claim
-            refused = Delivery.objects.filter(pk__in=inactive)
-            revoked = Q(access_revoked=True) | Q(subscription__account__zapier_activated=False)
-            refused.filter(revoked).update(
-                state=DeliveryState.FAILED,
-                claimed_until=None,
-                finished_at=now,
-                last_error=ACCESS_REVOKED,
-                access_revoked=True,
+        unsent = set(chosen) - {job.delivery_id for job in jobs}
+        if unsent:  # erased, access revoked, or the subscription stopped, between relay and claim
+            stop = {"state": DeliveryState.FAILED, "claimed_until": None, "next_attempt_at": None, "finished_at": now}
+            Delivery.objects.filter(pk__in=unsent, event__erased_at__isnull=False).update(
+                **stop, last_error=LEAD_ERASED
             )
-            refused.exclude(revoked).update(
-                state=DeliveryState.FAILED, claimed_until=None, finished_at=now, last_error="subscription inactive"
+            revoked = Q(access_revoked=True) | Q(subscription__account__zapier_activated=False)
+            Delivery.objects.filter(revoked, pk__in=unsent, state=DeliveryState.SENDING).update(
+                **stop, last_error=ACCESS_REVOKED, access_revoked=True
+            )
+            Delivery.objects.filter(pk__in=unsent, state=DeliveryState.SENDING).update(
+                **stop, last_error="subscription inactive"
             )
     return ClaimBatch(jobs=jobs, left=len(rows) - len(chosen))
 
@@ -604,6 +606,15 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        # A lead erased while its request was in flight: the request cannot be recalled, but what the
+        # target answered (it may echo the payload) is not kept, and the delivery is not retried. Read
+        # after the lock, so an erasure that committed while we waited for it is seen.
+        erased = set(
+            Delivery.objects.filter(pk__in=present, event__erased_at__isnull=False).values_list("pk", flat=True)
+        )
+        for attempt in attempts:
+            if attempt.delivery_id in erased:
+                attempt.response_start = ""
         _rows_insert([attempt for attempt in attempts if attempt.delivery_id in present])
         for (state, status_code, error), ids in by_outcome.items():
             Delivery.objects.filter(pk__in=ids).update(
@@ -620,6 +631,10 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
                 retries,
                 ["state", "attempts", "next_attempt_at", "claimed_until", "last_status_code", "last_error"],
                 batch_size=500,
+            )
+        if erased:
+            Delivery.objects.filter(pk__in=erased).update(
+                state=DeliveryState.FAILED, next_attempt_at=None, claimed_until=None, last_error=LEAD_ERASED
             )
         if ok_subs:
             Subscription.objects.filter(pk__in=ok_subs, first_failure_at__isnull=False).update(first_failure_at=None)
@@ -693,7 +708,10 @@ def deliveries_replay(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> int:
-    """Send again one delivery, or every failed one of the subscription created in [since, until)."""
+    """Send again one delivery, or every failed one of the subscription created in [since, until).
+
+    A delivery whose lead was erased is never sent again: asked for by itself, the replay is refused
+    (code lead_erased); in a range, it is left out."""
     subscription = Subscription.objects.filter(account=account, pk=subscription_id).first()
     if subscription is None or subscription.state == SubscriptionState.DELETED:
         raise NotFound("No such subscription")
@@ -712,15 +730,36 @@ def deliveries_replay(
                 status_code=409,
             )
         deliveries = deliveries.filter(pk=delivery_id)
+        if deliveries.filter(event__erased_at__isnull=False).exists():
+            raise ApplicationError(LEAD_ERASED, code="lead_erased")
     else:
         deliveries = deliveries.filter(state=DeliveryState.FAILED)
         if since:
             deliveries = deliveries.filter(created_at__gte=since)
         if until:
             deliveries = deliveries.filter(created_at__lt=until)
-    count = deliveries.update(
+    count = deliveries.filter(event__erased_at__isnull=True).update(
         state=DeliveryState.PENDING, attempts=0, next_attempt_at=timezone.now(), finished_at=None, last_error=""
     )
     if count:
         transaction.on_commit(wake_dispatcher)
     return count
+
+
+# --- erasure ---------------------------------------------------------------------------------
+
+
+def hook_events_erase(*, event_ids: Iterable | QuerySet, now: datetime) -> int:
+    """The lead of these events was erased (leads.data_rights.lead_erase calls this in its transaction):
+    their stored bodies are emptied and marked erased, their deliveries still waiting or in flight are
+    stopped, and what the targets answered (which may echo the payload) is blanked. Set-based: three
+    UPDATEs whatever the number of events. Returns the events erased."""
+    erased = HookEvent.objects.filter(pk__in=event_ids).update(body="", erased_at=now)
+    deliveries = Delivery.objects.filter(event_id__in=event_ids)
+    deliveries.filter(state__in=[DeliveryState.PENDING, DeliveryState.SENDING]).update(
+        state=DeliveryState.FAILED, next_attempt_at=None, claimed_until=None, finished_at=now, last_error=LEAD_ERASED
+    )
+    DeliveryAttempt.objects.filter(delivery__event_id__in=event_ids).exclude(response_start="").update(
+        response_start=""
+    )
+    return erased

@@ -169,3 +169,142 @@ def test_consent_records_are_read_only_in_admin(rf):
     request.user = UserFactory.build(is_staff=True, is_superuser=True)
     consent_admin = admin.site._registry[ConsentRecord]
     assert not consent_admin.has_change_permission(request) and not consent_admin.has_delete_permission(request)
+
+
+# --- Erasure that erases (issue 12) -------------------------------------------------------------
+
+
+def test_consent_records_keep_a_keyed_hash_of_the_address_salted_per_account(buyer, other_account):
+    import hashlib
+
+    from leads.consent_services import consent_email_digest
+
+    digests = set(ConsentRecord.objects.filter(lead=buyer).values_list("email_digest", flat=True))
+    assert digests == {consent_email_digest(account_id=buyer.account_id, email=EMAIL)}
+    (digest,) = digests
+    assert len(digest) == 64 and EMAIL not in digest
+    assert digest != hashlib.sha256(EMAIL.encode()).hexdigest()  # keyed: a guess cannot be tested without it
+    assert digest != consent_email_digest(account_id=other_account.pk, email=EMAIL)
+    assert digest == consent_email_digest(account_id=buyer.account_id, email=f"  {EMAIL.upper()} ")
+
+
+def test_a_proof_request_after_erasure_is_matched_by_the_keyed_hash(buyer, owner, other_account):
+    from leads.data_rights import consent_evidence_for_email
+
+    lead_erase(lead=buyer, actor=owner)
+
+    evidence = consent_evidence_for_email(account=buyer.account, email=EMAIL)
+    assert {(record.lead_id, record.purpose) for record in evidence} == {
+        (buyer.pk, "gdpr_terms"),
+        (buyer.pk, "commercial_email"),
+    }
+    assert consent_evidence_for_email(account=other_account, email=EMAIL) == []
+    assert consent_evidence_for_email(account=buyer.account, email="someone@example.com") == []
+
+
+def test_erasure_drops_queued_sequence_emails_and_blanks_sent_ones(buyer, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.models_consent import StepDelivery
+    from leads.sequence_engine import sequence_engine_run, sequence_subscription_step_process
+    from leads.services import lead_sequence_subscribe
+    from tests.leads.factories import SequenceFactory
+
+    subscription = lead_sequence_subscribe(lead=buyer, sequence=SequenceFactory(account=buyer.account, steps=2))
+    now = timezone.now()
+    assert sequence_engine_run(now=now + timedelta(days=1)).sent == 1
+    assert sequence_subscription_step_process(subscription_id=subscription.pk, now=now + timedelta(days=3))
+
+    lead_erase(lead=buyer, actor=owner)
+
+    assert list(StepDelivery.objects.filter(subscription=subscription).values_list("status", "to_email")) == [
+        ("sent", "")
+    ]
+
+
+def test_erasure_renames_the_leads_admin_history(buyer, owner):
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    from tests.accounts.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    LogEntry.objects.log_actions(staff.pk, [buyer], CHANGE, change_message=f"Changed email to {EMAIL}")
+
+    lead_erase(lead=buyer, actor=owner)
+
+    entry = LogEntry.objects.get()
+    assert (entry.object_repr, entry.change_message) == (f"erased lead {buyer.pk}", "")
+
+
+def test_erasure_runs_the_same_statements_whatever_the_leads_history(account, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.leads.factories import LeadFactory
+
+    def erase_after(visits: int) -> int:
+        lead = LeadFactory(account=account, ip=IP)
+        for n in range(visits):
+            lead_external_page_visit_record(lead=lead, url=f"https://example.com/{n}?email={lead.email}")
+        with CaptureQueriesContext(connection) as queries:
+            lead_erase(lead=lead, actor=owner)
+        assert {event.details["external_page"]["url"] for event in LeadEvent.objects.filter(lead=lead)} == {""}
+        return len(queries)
+
+    erase_after(1)  # warms the per-process caches (content types, prepared statements)
+    assert erase_after(2) == erase_after(40)
+
+
+def test_event_scrub_in_the_database_matches_the_python_twin(buyer):
+    """PostgreSQL scrubs with leads_jsonb_scrub, SQLite with the Python function: one result."""
+    from django.db import connection
+
+    from leads.data_rights import PERSONAL_DETAIL_KEYS, _scrub
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL function lives in PostgreSQL")
+    document = {
+        "transaction_details": {"lead_email": EMAIL, "lead_first_name": "Erin", "product_name": "Course", "x": None},
+        "hosts": [{"note": f"booked from {IP}"}, {"note": "kept"}, 3, True],
+        "external_page": {"url": "https://example.com/"},
+        "empty": {},
+        "list": [],
+    }
+    needles = [EMAIL, IP]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT leads_jsonb_scrub(%s::jsonb, %s::text[], %s::text[])",
+            [json.dumps(document), sorted(PERSONAL_DETAIL_KEYS), needles],
+        )
+        in_sql = cursor.fetchone()[0]
+    in_sql = json.loads(in_sql) if isinstance(in_sql, str) else in_sql
+    assert in_sql == _scrub(document, set(needles))
+    assert in_sql["transaction_details"] == {
+        "lead_email": "",
+        "lead_first_name": "",
+        "product_name": "Course",
+        "x": None,
+    }
+    assert in_sql["hosts"] == [{"note": ""}, {"note": "kept"}, 3, True]
+
+
+def test_erasure_blanks_any_event_string_holding_the_leads_name_phone_or_ip(buyer, owner):
+    from django.db import transaction
+
+    from leads.models import LeadAction
+    from leads.services import lead_event_write
+
+    buyer.phone = "+49 30 1234567"
+    buyer.save(update_fields=["phone"])
+    notes = {"by_name": "Call Erin Example back", "by_phone": "rang +49 30 1234567", "by_ip": f"seen at {IP}"}
+    with transaction.atomic():
+        event = lead_event_write(
+            lead=buyer, action=LeadAction.ASSIGN_TAG, details={"tag": {"tag_name": "VIP"}, **notes}
+        )
+
+    lead_erase(lead=buyer, actor=owner)
+
+    event.refresh_from_db()
+    assert event.details == {"tag": {"tag_name": "VIP"}, "by_name": "", "by_phone": "", "by_ip": ""}

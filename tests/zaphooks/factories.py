@@ -78,3 +78,18 @@ class FailedDeliveryFactory(DeliveryFactory):
     last_status_code = 503
     finished_at = factory.LazyFunction(timezone.now)
     attempt = factory.RelatedFactory(DeliveryAttemptFactory, factory_related_name="delivery")
+
+
+def job_for(delivery: Delivery):
+    """The dispatcher's Job for a delivery row, as a claim would hand it out."""
+    from zaphooks.services import Job
+
+    return Job(
+        delivery.pk,
+        delivery.subscription_id,
+        delivery.subscription.account_id,
+        str(delivery.event_id),
+        delivery.subscription.target_url,
+        delivery.event.body,
+        delivery.attempts,
+    )

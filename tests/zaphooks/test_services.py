@@ -14,20 +14,11 @@ from zaphooks import policy, services
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent, SubscriptionState
 from zaphooks.selectors import signing_secrets_for_accounts
 
-from .factories import DeliveryFactory, SubscriptionFactory
+from .factories import DeliveryFactory, SubscriptionFactory, job_for
 
 
 def _result(delivery, status_code, *, error="", retry_after=None, at=None):
-    job = services.Job(
-        delivery.pk,
-        delivery.subscription_id,
-        delivery.subscription.account_id,
-        str(delivery.event_id),
-        delivery.subscription.target_url,
-        delivery.event.body,
-        delivery.attempts,
-    )
-    return services.Result(job, at or timezone.now(), status_code, 12, "ok", error, retry_after)
+    return services.Result(job_for(delivery), at or timezone.now(), status_code, 12, "ok", error, retry_after)
 
 
 def _relay():
