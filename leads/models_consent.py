@@ -79,7 +79,7 @@ class PendingOptIn(models.Model):
     granted = models.JSONField(default=dict, blank=True)
     notice_version = models.CharField(max_length=32)
     # Where the link points: the scheme and host the visitor submitted the form on.
-    site_url = models.URLField(max_length=300)
+    site_url = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('last_name', models.CharField(blank=True, max_length=100)),
                 ('granted', models.JSONField(blank=True, default=dict)),
                 ('notice_version', models.CharField(max_length=32)),
-                ('site_url', models.URLField(max_length=300)),
+                ('site_url', models.CharField(max_length=300)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('email_sent_at', models.DateTimeField(blank=True, null=True)),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True)),
