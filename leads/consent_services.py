@@ -190,20 +190,43 @@ def _granted_notices(*, account: Account, visitor: Visitor, granted: set[str]) -
     return {purpose: text for purpose, text in notices.items() if purpose in granted}
 
 
-@transaction.atomic(durable=True)
-def hosted_form_submit(*, form: Form, email: str, profile: dict[str, str], visitor: Visitor, granted: set[str]) -> Lead:
-    """A visitor filled a (single opt-in) hosted form: the lead (created, or found), consent and status
-    along the transitions an unconfirmed visit may make, filled_form and the form's lists and tags."""
-    account = form.account
+def _unconfirmed_visit(
+    *,
+    account: Account,
+    email: str,
+    profile: dict[str, str],
+    visitor: Visitor,
+    granted: set[str],
+    source: LeadSource,
+    consent_source: ConsentSource,
+) -> Lead:
+    """A plain submission (single opt-in form, checkout): the lead created, or found as it is, and its
+    consent and status along the transitions an unconfirmed visit may make."""
     lead = _lead_from_visit(
-        account=account, email=email, profile=profile, visitor=visitor, source=LeadSource.OPT_IN_FORM, confirmed=False
+        account=account, email=email, profile=profile, visitor=visitor, source=source, confirmed=False
     )
     _consent_from_visit(
         lead=lead,
         visitor=visitor,
         granted=_granted_notices(account=account, visitor=visitor, granted=granted),
-        source=ConsentSource.OPT_IN_FORM,
+        source=consent_source,
         via=GdprEvidence.VISIT,
+    )
+    return lead
+
+
+@transaction.atomic(durable=True)
+def hosted_form_submit(*, form: Form, email: str, profile: dict[str, str], visitor: Visitor, granted: set[str]) -> Lead:
+    """A visitor filled a (single opt-in) hosted form: the lead, consent and status of an unconfirmed
+    visit, filled_form and the form's lists and tags."""
+    lead = _unconfirmed_visit(
+        account=form.account,
+        email=email,
+        profile=profile,
+        visitor=visitor,
+        granted=granted,
+        source=LeadSource.OPT_IN_FORM,
+        consent_source=ConsentSource.OPT_IN_FORM,
     )
     lead_form_filled(lead=lead, form=form)
     return lead
@@ -399,16 +422,14 @@ def hosted_checkout_submit(
             code="price_point_not_found",
             fields={"price_point": ["Choose one of this product's prices."]},
         )
-    account = product.account
-    lead = _lead_from_visit(
-        account=account, email=email, profile=profile, visitor=visitor, source=LeadSource.CHECKOUT, confirmed=False
-    )
-    _consent_from_visit(
-        lead=lead,
+    lead = _unconfirmed_visit(
+        account=product.account,
+        email=email,
+        profile=profile,
         visitor=visitor,
-        granted=_granted_notices(account=account, visitor=visitor, granted=granted),
-        source=ConsentSource.CHECKOUT,
-        via=GdprEvidence.VISIT,
+        granted=granted,
+        source=LeadSource.CHECKOUT,
+        consent_source=ConsentSource.CHECKOUT,
     )
     return transaction_sale_record(
         lead=lead, price_point=price_point, quantity=1, amount=Decimal(price_point.amount), test=product.test_mode
