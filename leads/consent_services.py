@@ -377,7 +377,7 @@ def opt_in_confirm(*, pending: PendingOptIn, visitor: Visitor) -> Lead | None:
         via=GdprEvidence.CONFIRMED_VISIT,
     )
     lead_form_filled(lead=lead, form=form)
-    PendingOptIn.objects.filter(pk=pending.pk).update(lead=lead, first_name="", last_name="", granted={})
+    PendingOptIn.objects.filter(pk=pending.pk).update(lead=lead, email="", first_name="", last_name="", granted={})
     return lead
 
 

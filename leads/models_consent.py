@@ -65,8 +65,8 @@ class PendingOptIn(models.Model):
 
     The link carries this row's id signed with a TimestampSigner: it expires after
     settings.OPT_IN_CONFIRMATION_MAX_AGE_HOURS, and confirmed_at (set once, by a conditional update)
-    makes a second click harmless. Once confirmed, what the visitor typed is blanked: the lead and its
-    consent records hold it now. Rows past the link's age are purged.
+    makes a second click harmless. Once confirmed, what the visitor typed is blanked (the lead and its
+    consent records hold it now); rows past the link's age are purged.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

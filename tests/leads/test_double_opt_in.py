@@ -87,6 +87,11 @@ def test_submission_emails_a_link_to_the_address_typed(submit, opt_in):
     assert PendingOptIn.objects.get().email_sent_at is not None
 
 
+def test_the_email_does_not_carry_what_the_visitor_typed_as_a_name(submit):
+    submit(US, first_name="Win a prize at https://phish.example")
+    assert "phish" not in mail.outbox[0].body
+
+
 def test_the_email_is_sent_only_after_the_submission_commits(client, opt_in, monkeypatch):
     monkeypatch.setattr(celery_app.conf, "task_always_eager", True)
     client.post(f"/f/{opt_in.public_id}/", {"email": EMAIL}, REMOTE_ADDR=EU_DE)  # the test's transaction never commits
@@ -198,7 +203,7 @@ def test_a_confirmed_opt_in_keeps_no_copy_of_what_the_visitor_typed(client, subm
     submit(EU_DE, **BOTH)
     _confirm(client, _link(), EU_DE)
     pending = PendingOptIn.objects.get()
-    assert (pending.first_name, pending.granted) == ("", {})
+    assert (pending.email, pending.first_name, pending.granted) == ("", "", {})
     assert pending.lead == Lead.objects.get()
 
 
