@@ -1,9 +1,10 @@
-"""Admin for issue 7's audit rows: read-only (consent is append-only; deliveries and erasures are history)."""
+"""Admin for issue 7's audit rows and issue 12's pending double opt-ins: read-only (consent is append-only;
+deliveries and erasures are history; a pending opt-in changes only through its emailed link)."""
 
 from django.contrib import admin
 
 from .admin import ReadOnlyAdmin
-from .models_consent import ConsentRecord, LeadErasure, StepDelivery
+from .models_consent import ConsentRecord, LeadErasure, PendingOptIn, StepDelivery
 
 
 @admin.register(ConsentRecord)
@@ -23,3 +24,10 @@ class StepDeliveryAdmin(ReadOnlyAdmin):
 @admin.register(LeadErasure)
 class LeadErasureAdmin(ReadOnlyAdmin):
     list_display = ("lead", "actor", "erased_at")
+
+
+@admin.register(PendingOptIn)
+class PendingOptInAdmin(ReadOnlyAdmin):
+    list_display = ("email", "form", "account", "created_at", "email_sent_at", "confirmed_at", "lead")
+    search_fields = ("email",)
+    list_select_related = ("form", "account", "lead")

@@ -70,7 +70,8 @@ def demo_assets_create(*, account: Account) -> None:
     basic, _ = MembershipLevel.objects.get_or_create(membership=academy, name="Basic", defaults={"position": 1})
     MembershipLevel.objects.get_or_create(membership=academy, name="Pro", defaults={"position": 2})
 
-    course, _ = Product.objects.get_or_create(account=account, name="Course")
+    # In test mode, so the demo's hosted checkout sells (a test sale, no payment) under PAYMENTS_MODE=test.
+    course, _ = Product.objects.get_or_create(account=account, name="Course", defaults={"test_mode": True})
     PricePoint.objects.get_or_create(
         product=course,
         number=1,

@@ -89,11 +89,26 @@ class FormAssetForm(NameForm):
     tags = forms.ModelMultipleChoiceField(
         queryset=Tag.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, help_text="Assign"
     )
+    double_opt_in = forms.BooleanField(
+        required=False,
+        label="Double opt-in",
+        help_text="Email each visitor a link to confirm; the lead, its consent and its details are saved "
+        "only when the link is opened.",
+    )
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, account=account, **kwargs)
         self.fields["lists"].queryset = LeadList.objects.filter(account=account).order_by("name")
         self.fields["tags"].queryset = Tag.objects.filter(account=account).order_by("name")
+
+
+class ProductForm(NameForm):
+    test_mode = forms.BooleanField(
+        required=False,
+        label="Test mode",
+        help_text="The hosted checkout sells without payment and says so to the visitor; each sale is "
+        "recorded as a test sale.",
+    )
 
 
 class CustomFieldForm(forms.Form):
@@ -259,10 +274,15 @@ ASSET_KINDS: dict[str, AssetKind] = {
             label="form",
             plural="Forms",
             form=FormAssetForm,
-            columns=("lists", "tags"),
+            columns=("lists", "tags", "double_opt_in"),
             create=lambda account, data: services.form_create(account=account, **data),
             update=lambda form, data: services.form_update(form=form, **data),
-            initial=lambda form: {"name": form.name, "lists": list(form.lists.all()), "tags": list(form.tags.all())},
+            initial=lambda form: {
+                "name": form.name,
+                "lists": list(form.lists.all()),
+                "tags": list(form.tags.all()),
+                "double_opt_in": form.double_opt_in,
+            },
         ),
         _simple("videos", Video, "video", "Videos"),
         _simple("tracking-links", TrackingLink, "tracking link", "Tracking links", form=TrackingLinkForm),
@@ -302,6 +322,7 @@ ASSET_KINDS: dict[str, AssetKind] = {
             Product,
             "product",
             "Products",
+            form=ProductForm,
             part=PartKind(
                 label="price point",
                 related_name="price_points",

@@ -12,7 +12,7 @@
   import (its row is reported).
 - Each batch is one transaction: a crash leaves whole batches, and a re-run completes the rest.
   Bulk writes bypass the per-lead services for speed; the GDPR fields written here are the ones
-  lead_gdpr_status_set would write (status, date, no IP).
+  lead_gdpr_status_set would write (status, date, no IP), along the transitions it allows.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +28,7 @@ from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
 
 from .consent_services import IMPORT_NOTICE_TEXT, NOTICE_VERSION, consent_email_digest
-from .models import LEAD_PROFILE_FIELDS, GdprStatus, Lead, LeadSource
+from .models import LEAD_PROFILE_FIELDS, GdprEvidence, GdprStatus, Lead, LeadSource, gdpr_transition_allowed
 from .models_consent import ConsentAction, ConsentPurpose, ConsentRecord, ConsentSource
 
 IMPORTABLE_COLUMNS = ("email", *LEAD_PROFILE_FIELDS)
@@ -183,7 +183,9 @@ def _import_batch(
                         created_at=now,
                     )
                 )
-        if lead.gdpr_status != GdprStatus.ACCEPTED:
+        if gdpr_transition_allowed(
+            current=lead.gdpr_status, new=GdprStatus.ACCEPTED, via=GdprEvidence.CONFIRMED_IMPORT
+        ):
             accepted_ids.append(lead.pk)
     ConsentRecord.objects.bulk_create(records, batch_size=1000)
     Lead.objects.filter(pk__in=accepted_ids).update(

@@ -58,6 +58,45 @@ GDPR_STATUS_CODES: dict[str, int] = {
 }
 
 
+class GdprEvidence(models.TextChoices):
+    """What moves a lead's GDPR status: each is allowed the transitions GDPR_TRANSITIONS gives it."""
+
+    # A hosted opt-in or checkout submission: the visitor's IP is verified, its control of the address is not.
+    VISIT = "visit", "Hosted form submission"
+    # The lead opened the signed link emailed to its address (double opt-in): the visitor controls the address.
+    CONFIRMED_VISIT = "confirmed_visit", "Confirmed by email"
+    # An import whose operator confirms the leads consented elsewhere (withdrawn leads are left out by the import).
+    CONFIRMED_IMPORT = "confirmed_import", "Confirmed import"
+    # The owner records that the lead withdrew a consent.
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+
+
+# Statuses that record no decision of the lead's: anyone's visit may settle them.
+GDPR_UNDECIDED = frozenset({GdprStatus.UNKNOWN, GdprStatus.OFF, GdprStatus.PENDING})
+_VISIT_OUTCOMES = frozenset(
+    {GdprStatus.NOT_SUBJECT, GdprStatus.ACCEPTED, GdprStatus.NOT_ACCEPTED, GdprStatus.UNKNOWN, GdprStatus.OFF}
+)
+
+# The one statement of how a lead's GDPR status may move: evidence -> current status -> allowed new statuses.
+# A status missing on the left stays as it is. So an unconfirmed visit (anyone can type any address) never
+# changes a lead that declined or withdrew (not accepted), nor downgrades or relabels a cleared one; only a
+# lead who proves it controls the address (the emailed link) can lift its own refusal.
+GDPR_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    GdprEvidence.VISIT: dict.fromkeys(GDPR_UNDECIDED, _VISIT_OUTCOMES),
+    GdprEvidence.CONFIRMED_VISIT: dict.fromkeys(GdprStatus.values, _VISIT_OUTCOMES),
+    GdprEvidence.CONFIRMED_IMPORT: dict.fromkeys(
+        set(GdprStatus.values) - {GdprStatus.ACCEPTED}, frozenset({GdprStatus.ACCEPTED})
+    ),
+    GdprEvidence.WITHDRAWAL: {GdprStatus.ACCEPTED: frozenset({GdprStatus.NOT_ACCEPTED})},
+}
+
+
+def gdpr_transition_allowed(*, current: str, new: str, via: str) -> bool:
+    """May `via` move a lead's GDPR status from `current` to `new`? (Re-stating an undecided status
+    through a visit is allowed: it records when and from where it was last checked.)"""
+    return new in GDPR_TRANSITIONS[via].get(current, frozenset())
+
+
 class LeadQuerySet(models.QuerySet):
     def with_email(self, email: str) -> "LeadQuerySet":
         """Case-insensitive match written as Lower(email) = lower(value), so the unique index serves it."""
@@ -299,6 +338,9 @@ class Form(Asset):
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     lists = models.ManyToManyField(LeadList, blank=True, related_name="forms")
     tags = models.ManyToManyField(Tag, blank=True, related_name="forms")
+    # Double opt-in: a submission only stores a pending confirmation and emails a signed link; the lead,
+    # its consent, IP verification and profile change when the link is opened (leads.consent_services).
+    double_opt_in = models.BooleanField(default=False)
 
     def get_absolute_url(self) -> str:
         """The hosted opt-in form visitors fill in."""
@@ -361,9 +403,12 @@ class Product(Asset):
     kind = "product"
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    # The owner's switch: the hosted checkout sells without payment, each sale recorded as a test sale.
+    # Off, the checkout needs a payment mode (settings.PAYMENTS_MODE) that takes real payments.
+    test_mode = models.BooleanField(default=False)
 
     def get_absolute_url(self) -> str:
-        """The hosted checkout (test mode) where visitors buy it."""
+        """The hosted checkout where visitors buy it."""
         return reverse("hosted:checkout", args=[self.public_id])
 
 
@@ -538,6 +583,8 @@ class Transaction(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    # A test sale (no payment taken: a product in test mode), and the refunds of one.
+    test = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -714,4 +761,4 @@ class GdprSettingChange(AppendOnlyModel):
         return f"GDPR {'on' if self.to_enabled else 'off'} {self.changed_at:%Y-%m-%d %H:%M}"
 
 
-from .models_consent import ConsentRecord, LeadErasure, StepDelivery  # noqa: E402, F401  (issue 7)
+from .models_consent import ConsentRecord, LeadErasure, PendingOptIn, StepDelivery  # noqa: E402, F401  (issue 7, 12)

@@ -1,7 +1,10 @@
-"""Consent capture (issue 7): consent records, sequence step deliveries, erasures.
+"""Consent capture (issue 7): consent records, pending double opt-ins (issue 12), sequence step
+deliveries, erasures.
 
 Imported at the end of leads/models.py so Django sees these as leads models.
 """
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +24,7 @@ class ConsentAction(models.TextChoices):
 class ConsentSource(models.TextChoices):
     OPT_IN_FORM = "opt_in_form", "Opt-in form"
     CHECKOUT = "checkout", "Checkout"
+    CONFIRMED_OPT_IN = "confirmed_opt_in", "Opt-in form, confirmed by email"
     CONFIRMED_IMPORT = "confirmed_import", "Confirmed import"
     OWNER = "owner", "Account owner"
 
@@ -60,6 +64,43 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.action} ({self.source})"
+
+
+class PendingOptIn(models.Model):
+    """A double opt-in submission waiting for its emailed link to be opened; written only by
+    leads.consent_services. Nothing about the lead changes until then.
+
+    The link carries this row's id signed with a TimestampSigner: it expires after
+    settings.OPT_IN_CONFIRMATION_MAX_AGE_HOURS, and confirmed_at (set once, by a conditional update)
+    makes a second click harmless. Once confirmed, what the visitor typed is blanked (the lead and its
+    consent records hold it now); rows past the link's age are purged.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    form = models.ForeignKey("leads.Form", on_delete=models.CASCADE, related_name="pending_opt_ins")
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    # The consent wording shown at submission, per purpose the visitor ticked: {purpose: notice text}.
+    granted = models.JSONField(default=dict, blank=True)
+    notice_version = models.CharField(max_length=32)
+    # Where the link points: the scheme and host the visitor submitted the form on.
+    site_url = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    lead = models.ForeignKey("leads.Lead", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["form", "-created_at"], name="pendingoptin_form_created_idx"),
+            models.Index(fields=["created_at"], name="pendingoptin_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"opt-in {self.pk} ({'confirmed' if self.confirmed_at else 'pending'})"
 
 
 class StepDelivery(models.Model):

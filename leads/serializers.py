@@ -520,6 +520,9 @@ class TransactionOutput(serializers.Serializer):
     product_id = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
+    test = serializers.BooleanField(
+        help_text="A test sale (no payment taken) or a refund of one; transaction_test in hook payloads."
+    )
     created_at = serializers.DateTimeField()
 
 

@@ -36,6 +36,7 @@ from .models import (
     CustomFieldOption,
     CustomFieldType,
     Form,
+    GdprEvidence,
     GdprSettingChange,
     GdprStatus,
     Lead,
@@ -64,6 +65,7 @@ from .models import (
     TrackingLink,
     Transaction,
     Video,
+    gdpr_transition_allowed,
     iso_utc,
 )
 
@@ -191,6 +193,7 @@ def _transaction_details(txn: Transaction, *, lead: Lead, subscription_id: int |
             "transaction_full_amount": str(txn.amount),
             "transaction_currency": txn.currency,
             "transaction_internal_subscription_id": subscription_id,
+            "transaction_test": txn.test,
         }
     }
 
@@ -367,16 +370,22 @@ def lead_blacklist_set(*, lead: Lead, blacklisted: bool) -> Lead:
 
 
 @transaction.atomic
-def lead_gdpr_status_set(*, lead: Lead, status: GdprStatus, ip: str | None, at: datetime | None = None) -> Lead:
-    """Record the lead's GDPR status. Only consent capture (hosted opt-in form and checkout, confirmed
-    import; issue 7) calls this: the API and owner edits never do."""
+def lead_gdpr_status_set(
+    *, lead: Lead, status: GdprStatus, ip: str | None, via: GdprEvidence, at: datetime | None = None
+) -> bool:
+    """Move the lead's GDPR status to `status` if `via` allows that move (models.GDPR_TRANSITIONS);
+    otherwise leave it as it is. True when the status was recorded. Only consent capture (hosted
+    opt-in form and checkout, double opt-in confirmation, confirmed import, owner-recorded withdrawal)
+    calls this: the API and owner edits never do."""
     if status not in GdprStatus.values:
         raise _field_error("gdpr_status", f'"{status}" is not a GDPR status.')
+    if not gdpr_transition_allowed(current=lead.gdpr_status, new=status, via=via):
+        return False
     lead.gdpr_status = status
     lead.gdpr_status_ip = ip
     lead.gdpr_status_date = at or timezone.now()
     lead.save(update_fields=["gdpr_status", "gdpr_status_ip", "gdpr_status_date"])
-    return lead
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,10 +558,17 @@ def _same_account(account_id: int, items: Iterable[Asset], field: str) -> list[A
 
 
 @transaction.atomic
-def form_create(*, account: Account, name: str, lists: Iterable[LeadList] = (), tags: Iterable[Tag] = ()) -> Form:
+def form_create(
+    *,
+    account: Account,
+    name: str,
+    lists: Iterable[LeadList] = (),
+    tags: Iterable[Tag] = (),
+    double_opt_in: bool = False,
+) -> Form:
     lists = _same_account(account.pk, lists, "lists")
     tags = _same_account(account.pk, tags, "tags")
-    form = Form(account=account, name=(name or "").strip())
+    form = Form(account=account, name=(name or "").strip(), double_opt_in=double_opt_in)
     _save_asset(form)
     form.lists.set(lists)
     form.tags.set(tags)
@@ -566,9 +582,12 @@ def form_update(
     name: str | None = None,
     lists: Iterable[LeadList] | None = None,
     tags: Iterable[Tag] | None = None,
+    double_opt_in: bool | None = None,
 ) -> Form:
     if name is not None:
         asset_update(asset=form, name=name)
+    if double_opt_in is not None and double_opt_in != form.double_opt_in:
+        asset_update(asset=form, double_opt_in=double_opt_in)
     if lists is not None:
         form.lists.set(_same_account(form.account_id, lists, "lists"))
     if tags is not None:
@@ -968,9 +987,11 @@ def transaction_sale_record(
     price_point: PricePoint,
     quantity: int = 1,
     amount: Decimal | None = None,
+    test: bool = False,
 ) -> Transaction:
     """Record a sale of a product's price point: buy_product, the price point's membership level
-    (membership_granted) and, for a recurring price point, an active recurring subscription."""
+    (membership_granted) and, for a recurring price point, an active recurring subscription.
+    `test`: a test sale, no payment taken (the hosted checkout of a product in test mode)."""
     product = price_point.product
     _check_same_account(lead, product)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
@@ -987,6 +1008,7 @@ def transaction_sale_record(
         quantity=quantity,
         amount=amount,
         currency=price_point.currency,
+        test=test,
     )
     subscription = RecurringSubscription.objects.create(lead=lead, sale=sale) if price_point.recurring else None
     details = _transaction_details(sale, lead=lead, subscription_id=subscription and subscription.pk)
@@ -1027,6 +1049,7 @@ def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> T
         quantity=sale.quantity,
         amount=amount,
         currency=sale.currency,
+        test=sale.test,
     )
     lead_event_write(
         lead=sale.lead,

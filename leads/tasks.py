@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import consent_services, services
 
 
 @shared_task
@@ -13,3 +13,16 @@ def calendar_bookings_complete_ended_task() -> int:
 def points_expire_due_task() -> int:
     """Beat job: points past their expiry are taken back with a reversing log entry; idempotent."""
     return services.points_expire_due()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def opt_in_confirmation_send_task(pending_id: str) -> bool:
+    """Email a double opt-in's confirmation link (scheduled after the submission commits); sends at most
+    once per pending opt-in, and a mail server error (OSError, smtplib's included) is retried."""
+    return consent_services.opt_in_confirmation_send(pending_id=pending_id)
+
+
+@shared_task
+def pending_opt_ins_purge_task() -> int:
+    """Beat job: delete pending opt-ins whose confirmation link has expired; idempotent."""
+    return consent_services.pending_opt_ins_purge()

@@ -100,6 +100,7 @@ EVENT_DETAIL_LABELS = {
     "transaction_quantity": "Quantity",
     "transaction_full_amount": "Amount",
     "transaction_internal_subscription_id": "Subscription",
+    "transaction_test": "Test sale",
 }
 EVENT_DETAIL_SKIPPED = {
     "official_product_name",
@@ -127,7 +128,7 @@ _DETAIL_ORDER = {key: position for position, key in enumerate(EVENT_DETAIL_LABEL
 def _detail_lines(node: dict, lines: list[tuple[str, str]]) -> None:
     # jsonb keeps keys in its own order (shortest first): put them in the order of the labels above.
     for key, value in sorted(node.items(), key=lambda item: _DETAIL_ORDER.get(item[0], len(_DETAIL_ORDER))):
-        if value is None or value == "" or key in EVENT_DETAIL_SKIPPED:
+        if value is None or value == "" or value is False or key in EVENT_DETAIL_SKIPPED:
             continue
         if key.endswith("_id") and key not in EVENT_DETAIL_LABELS:
             continue
@@ -150,6 +151,8 @@ def _host(host: dict) -> str:
 
 
 def _detail_value(key: str, value, node: dict) -> str:
+    if value is True:
+        return "yes"
     if key in EVENT_DETAIL_TIMES and isinstance(value, str) and (moment := parse_datetime(value)):
         return dateformat.format(timezone.localtime(moment), "Y-m-d H:i T")
     if key == "transaction_type" and value in Transaction.Kind.values:

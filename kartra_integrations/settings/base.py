@@ -7,6 +7,7 @@ real values.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of development and tests: SQLite file, broker, logs
@@ -137,6 +138,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "leads-expire-points": {"task": "leads.tasks.points_expire_due_task", "schedule": 300.0},
+    "leads-purge-expired-opt-ins": {"task": "leads.tasks.pending_opt_ins_purge_task", "schedule": 3600.0},
     "leads-sequence-engine": {"task": "leads.sequence_engine.sequence_engine_run_task", "schedule": 60.0},
     # Hook delivery: free expired claims, relay missed events, restart a dispatcher for due work.
     "zaphooks-sweep": {"task": "zaphooks.hooks_sweep", "schedule": 5.0},
@@ -198,6 +200,17 @@ HOOKS_RELAY_POLL_SECONDS = env.float("HOOKS_RELAY_POLL_SECONDS", default=None)
 
 # Proxies whose X-Forwarded-For we believe (addresses or networks).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# How the hosted checkout takes payment. Unset (production's default): it refuses to sell, with a
+# "payments are not configured" page, and records nothing. "test": no payment processor; products
+# whose owner turned test mode on sell without payment, each sale marked as a test sale.
+PAYMENT_MODES = ("test",)
+PAYMENTS_MODE = env("PAYMENTS_MODE", default="")
+if PAYMENTS_MODE and PAYMENTS_MODE not in PAYMENT_MODES:
+    raise ImproperlyConfigured(f"PAYMENTS_MODE must be unset or one of {', '.join(PAYMENT_MODES)}.")
+
+# How long a double opt-in confirmation link stays valid.
+OPT_IN_CONFIRMATION_MAX_AGE_HOURS = env.int("OPT_IN_CONFIRMATION_MAX_AGE_HOURS", default=72)
 
 LOGGING = {
     "version": 1,

@@ -8,3 +8,4 @@ SECRET_KEY = env("SECRET_KEY", default="development-only-secret-key-not-for-prod
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 HOOKS_ALLOW_PRIVATE_TARGETS = env.bool("HOOKS_ALLOW_PRIVATE_TARGETS", default=True)
+PAYMENTS_MODE = env("PAYMENTS_MODE", default="test")

@@ -123,6 +123,8 @@ class ProductFactory(AssetFactory):
         model = models.Product
 
     name = factory.Sequence(lambda n: f"Product {n}")
+    # Sellable on the hosted checkout under the test settings (PAYMENTS_MODE=test); the model's default is off.
+    test_mode = True
 
 
 class PricePointFactory(factory.django.DjangoModelFactory):

@@ -201,6 +201,75 @@ def test_forwarded_for_from_an_untrusted_peer_cannot_fake_the_country(client, op
     assert _lead().gdpr_status == GdprStatus.NOT_ACCEPTED
 
 
+# --- Single opt-in cannot be forged: an existing lead's refusal and profile stand (issue 12) -----
+
+
+def _withdrawn_lead(client, opt_in, owner):
+    _submit(client, opt_in, EU_DE, email="victim@example.com", **BOTH)
+    lead = _lead("victim@example.com")
+    consent_withdraw(lead=lead, purpose=ConsentPurpose.COMMERCIAL_EMAIL, actor=owner)
+    lead.refresh_from_db()
+    return lead
+
+
+def test_non_eu_submission_does_not_lift_a_withdrawn_lead(client, opt_in, owner):
+    lead = _withdrawn_lead(client, opt_in, owner)
+    _submit(client, opt_in, US, email="victim@example.com")
+    lead.refresh_from_db()
+    assert lead.gdpr_status == GdprStatus.NOT_ACCEPTED
+    assert not lead_can_receive_email(lead)
+
+
+def test_eu_submission_with_consent_does_not_lift_a_withdrawn_lead_nor_record_consent(client, opt_in, owner):
+    lead = _withdrawn_lead(client, opt_in, owner)
+    records_before = ConsentRecord.objects.count()
+    _submit(client, opt_in, UK, email="victim@example.com", **BOTH)
+    lead.refresh_from_db()
+    assert lead.gdpr_status == GdprStatus.NOT_ACCEPTED
+    assert lead.gdpr_status_ip is None  # as the withdrawal left it
+    assert ConsentRecord.objects.count() == records_before
+
+
+def test_non_eu_submission_does_not_lift_a_lead_that_declined(client, opt_in):
+    _submit(client, opt_in, EU_DE)
+    _submit(client, opt_in, US)
+    lead = _lead()
+    assert (lead.gdpr_status, lead.gdpr_status_ip) == (GdprStatus.NOT_ACCEPTED, EU_DE)
+
+
+def test_submission_does_not_overwrite_an_existing_leads_name_or_ip(client, account, opt_in):
+    lead_create(account=account, email="victim@example.com", first_name="Vic", last_name="Tim", ip=EU_DE)
+    _submit(client, opt_in, US, email="victim@example.com", first_name="Mallory", last_name="Evil")
+    lead = _lead("victim@example.com")
+    assert (lead.first_name, lead.last_name, lead.ip, lead.ip_country) == ("Vic", "Tim", EU_DE, "")
+
+
+def test_submission_for_a_refusing_lead_still_records_the_form_fill(client, opt_in, owner, events):
+    lead = _withdrawn_lead(client, opt_in, owner)
+    filled_before = events(lead).count("filled_form")
+    _submit(client, opt_in, US, email="victim@example.com")
+    assert events(lead).count("filled_form") == filled_before + 1
+
+
+def test_submission_does_not_relabel_an_accepted_lead(client, opt_in):
+    _submit(client, opt_in, EU_DE, **BOTH)
+    _submit(client, opt_in, US)
+    lead = _lead()
+    assert (lead.gdpr_status, lead.gdpr_status_ip) == (GdprStatus.ACCEPTED, EU_DE)
+
+
+def test_checkout_does_not_lift_a_withdrawn_lead(client, opt_in, owner, product):
+    lead = _withdrawn_lead(client, opt_in, owner)
+    response = client.post(
+        _checkout_url(product),
+        {"email": "victim@example.com", "first_name": "Mallory", "price_point": product.price_points.get().pk},
+        REMOTE_ADDR=US,
+    )
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert (lead.gdpr_status, lead.first_name) == (GdprStatus.NOT_ACCEPTED, "Vera")
+
+
 # --- Events ----------------------------------------------------------------------------------
 
 

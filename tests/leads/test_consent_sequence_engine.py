@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from leads.models import GdprStatus, Lead, SequenceSubscription
+from leads.models import GdprEvidence, GdprStatus, Lead, SequenceSubscription
 from leads.models_consent import StepDelivery
 from leads.selectors import lead_can_receive_email
 from leads.sequence_engine import (
@@ -82,7 +82,7 @@ def test_held_step_is_sent_once_the_lead_is_cleared(account, sequence):
     sequence_engine_run(now=timezone.now() + DAY)
     assert mail.outbox == []
 
-    lead_gdpr_status_set(lead=lead, status=GdprStatus.ACCEPTED, ip="88.198.0.1")
+    lead_gdpr_status_set(lead=lead, status=GdprStatus.ACCEPTED, ip="88.198.0.1", via=GdprEvidence.VISIT)
     sequence_engine_run(now=timezone.now() + DAY)
 
     assert [m.subject for m in mail.outbox] == ["Step 1"]

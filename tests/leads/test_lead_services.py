@@ -3,7 +3,7 @@ from django.db import transaction
 
 from kartra_integrations.errors import ApplicationError
 from leads import services
-from leads.models import CustomFieldType, GdprStatus, Lead, LeadCustomFieldValue, LeadSource
+from leads.models import CustomFieldType, GdprEvidence, GdprStatus, Lead, LeadCustomFieldValue, LeadSource
 from tests.leads.factories import LeadFactory
 
 
@@ -227,7 +227,7 @@ def test_custom_field_identifier_is_validated(account):
 
 
 def test_gdpr_status_set_records_status_ip_and_date(lead):
-    services.lead_gdpr_status_set(lead=lead, status=GdprStatus.ACCEPTED, ip="81.2.69.160")
+    services.lead_gdpr_status_set(lead=lead, status=GdprStatus.ACCEPTED, ip="81.2.69.160", via=GdprEvidence.VISIT)
     lead.refresh_from_db()
     assert (lead.gdpr_status, lead.gdpr_status_ip) == (GdprStatus.ACCEPTED, "81.2.69.160")
     assert lead.gdpr_status_date is not None
