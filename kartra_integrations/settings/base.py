@@ -4,6 +4,7 @@ development.py and test.py add explicit local defaults; production.py refuses to
 real values.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "accounts",
     "approvals",
     "leads",
@@ -42,6 +44,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into our lockout page (accounts.login_lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kartra_integrations.urls"
@@ -87,6 +91,8 @@ DATABASES = {"default": database(env("DATABASE_URL", default=f"sqlite:///{VAR_DI
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# AxesStandaloneBackend first: it refuses a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -96,6 +102,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login lockout (django-axes; accounts.login_lockout): LOGIN_FAILURE_LIMIT failed logins for one
+# account, or from one address, lock it for LOGIN_LOCKOUT_MINUTES. Covers /login/ and the admin.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_USERNAME_CALLABLE = "accounts.login_lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.login_lockout.login_client_ip"  # TRUSTED_PROXIES, like the hosted pages
+AXES_LOCKOUT_CALLABLE = "accounts.login_lockout.login_locked_out"
+AXES_RESET_ON_SUCCESS = False  # accounts.login_lockout resets the account's failures, not the address's
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
