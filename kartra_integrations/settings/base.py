@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"  # local state of development and tests: SQLite file, broker, logs
@@ -29,6 +30,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc's files, served by us (/api/v1/docs)
+    "csp",
     "axes",
     "accounts",
     "approvals",
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,6 +195,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The 26 trigger events appear in several serializers: one enum in the schema.
     "ENUM_NAME_OVERRIDES": {"LeadEventEnum": "zaphooks.filters.EVENTS"},
+    # /api/v1/docs loads ReDoc from drf-spectacular-sidecar's static files (pinned), not a CDN.
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Content-Security-Policy on every response (django-csp): our own origin only, no inline script or
+# style (templates/ has none: tests/test_security_headers.py checks), no framing, forms post only
+# to us, no <base>. The API docs page adds what ReDoc needs (kartra_integrations/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    }
 }
 
 # Moderators' working calendar for the activation-review SLA.
