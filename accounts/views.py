@@ -33,7 +33,11 @@ def home(request):
 
 @owner_required
 def api_credentials(request, account):
-    return render(request, "accounts/api_credentials.html", {"account": account, "credential": account.api_credential})
+    return render(
+        request,
+        "accounts/api_credentials.html",
+        {"account": account, "credential": account.api_credentials.get(kind="zapier")},
+    )
 
 
 @owner_required
@@ -44,5 +48,5 @@ def api_credentials_regenerate(request, account):
     return render(
         request,
         "accounts/api_credentials.html",
-        {"account": account, "credential": account.api_credential, "issued": issued},
+        {"account": account, "credential": account.api_credentials.get(kind="zapier"), "issued": issued},
     )

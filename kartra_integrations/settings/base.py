@@ -178,7 +178,8 @@ API_RATE_PER_ACCOUNT = env("API_RATE_PER_ACCOUNT", default="20/s")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiCredentialAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ZapierActivated"],
+    # Every endpoint takes the Zapier credential, unless it says otherwise (POST /api/v1/events).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ZapierActivated", "accounts.permissions.ZapierCredential"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.AccountRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
