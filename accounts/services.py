@@ -18,6 +18,10 @@ class ApiPasswordExists(Exception):
     kartra_integrations.errors' DRF import would import back; only an HTML view raises this.)"""
 
 
+class ApiCredentialsChanged(Exception):
+    """The key the owner confirmed replacing is no longer the credential's (regenerated already)."""
+
+
 @dataclass(frozen=True)
 class IssuedCredentials:
     api_key: str
@@ -60,6 +64,22 @@ def api_credentials_issue(*, account: Account, kind: str = CredentialKind.ZAPIER
             "last_used_at": None,
         },
     )
+    return issued
+
+
+def api_credentials_regenerate(*, account: Account, kind: str, confirmed_key: str) -> IssuedCredentials:
+    """Replace the key and password of this kind, if its key is still the one the owner confirmed
+    replacing: a conditional update, so a confirmation submitted twice (a reload, two tabs, two
+    requests at once) regenerates once and the password shown is the one that works."""
+    issued = IssuedCredentials(api_key=new_api_key(kind), api_password=new_api_password(), kind=kind)
+    updated = ApiCredential.objects.filter(account=account, kind=kind, api_key=confirmed_key).update(
+        api_key=issued.api_key,
+        password_hash=hash_api_password(issued.api_password),
+        created_at=timezone.now(),
+        last_used_at=None,
+    )
+    if not updated:
+        raise ApiCredentialsChanged("These credentials changed since the regeneration was confirmed.")
     return issued
 
 
