@@ -23,6 +23,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(ApiCredential)
 class ApiCredentialAdmin(admin.ModelAdmin):
-    list_display = ("api_key", "account", "created_at", "last_used_at")
-    readonly_fields = ("api_key", "password_hash", "created_at", "last_used_at")
+    list_display = ("api_key", "kind", "account", "created_at", "last_used_at")
+    list_filter = ("kind",)
+    readonly_fields = ("api_key", "kind", "password_hash", "created_at", "last_used_at")
     search_fields = ("api_key", "account__name")

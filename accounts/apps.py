@@ -5,4 +5,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the OpenAPI authentication scheme)
+        from . import login_lockout, schema  # noqa: F401  (the login-lockout reset; the OpenAPI authentication scheme)

@@ -16,7 +16,8 @@ class ApiCredentialAuthentication(authentication.BasicAuthentication):
     """HTTP Basic: the API key as user name, the API password as password.
 
     request.user is the account's owner and request.auth the ApiCredential, whose `.account`
-    is the tenant every API view scopes its queries to.
+    is the tenant every API view scopes its queries to and whose `.kind` says which kind of
+    credential authenticated (Zapier's or the platform's: accounts.permissions checks it).
     """
 
     www_authenticate_realm = "Kartra Integrations API"
@@ -36,3 +37,9 @@ class ApiCredentialAuthentication(authentication.BasicAuthentication):
             raise InvalidCredentials()
         api_credential_mark_used(credential=credential)
         return credential.account.owner, credential
+
+
+class PlatformCredentialAuthentication(ApiCredentialAuthentication):
+    """The same HTTP Basic check, for POST /api/v1/events: its own class so that the OpenAPI schema
+    names the credential that endpoint takes (accounts.schema); accounts.permissions.PlatformCredential
+    refuses any other kind."""

@@ -16,8 +16,12 @@ def _key() -> bytes:
     return hashlib.sha256(b"api-password-hash:" + settings.SECRET_KEY.encode()).digest()
 
 
-def new_api_key() -> str:
-    return "ki_" + secrets.token_hex(12)
+# A key's prefix tells its kind at a glance (accounts.models.CredentialKind): Zapier, platform events.
+API_KEY_PREFIXES = {"zapier": "ki_", "platform": "kp_"}
+
+
+def new_api_key(kind: str = "zapier") -> str:
+    return API_KEY_PREFIXES[kind] + secrets.token_hex(12)
 
 
 def new_api_password() -> str:
@@ -29,4 +33,5 @@ def hash_api_password(password: str) -> str:
 
 
 def api_password_matches(password: str, password_hash: str) -> bool:
-    return hmac.compare_digest(hash_api_password(password), password_hash)
+    """False for a credential that has no password yet (empty hash), whatever is typed."""
+    return bool(password_hash) and hmac.compare_digest(hash_api_password(password), password_hash)

@@ -33,3 +33,10 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class RegenerateCredentialsForm(forms.Form):
+    """The confirmation of a regeneration. It names the key being replaced, so that submitting it
+    again (a reload, a second tab) replaces nothing more once that key is gone."""
+
+    api_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

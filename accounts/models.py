@@ -65,17 +65,36 @@ class Account(models.Model):
         return self.name
 
 
-class ApiCredential(models.Model):
-    """The account's API key (public) and a keyed hash of its API password (secret)."""
+class CredentialKind(models.TextChoices):
+    """Who may use an API credential: the owner's Zapier connection, or the platform's own parts
+    (checkout, video player, page tracker, ...) reporting to POST /api/v1/events. Neither is
+    accepted where the other belongs (accounts.permissions)."""
 
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="api_credential")
+    ZAPIER = "zapier", "Zapier"
+    PLATFORM = "platform", "Platform events"
+
+
+class ApiCredential(models.Model):
+    """One of the account's API credentials (one per kind): the API key (public) and a keyed hash
+    of its API password (secret), or no password yet (`password_hash` empty: the owner creates one
+    on the credentials page, where it is shown once)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_credentials")
+    kind = models.CharField(max_length=16, choices=CredentialKind.choices, default=CredentialKind.ZAPIER)
     api_key = models.CharField(max_length=64, unique=True)
-    password_hash = models.CharField(max_length=64)
+    password_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "kind"], name="api_credential_unique_per_kind")]
+
     def __str__(self) -> str:
-        return f"API key {self.api_key}"
+        return f"{self.get_kind_display()} API key {self.api_key}"
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
 
 
 class IdempotencyKey(models.Model):

@@ -17,3 +17,8 @@ def account_for_user(user) -> Account | None:
     if not user.is_authenticated:
         return None
     return Account.objects.filter(owner=user).first()
+
+
+def api_credentials_by_kind(*, account: Account) -> dict[str, ApiCredential]:
+    """The account's API credentials keyed by kind (accounts.models.CredentialKind)."""
+    return {credential.kind: credential for credential in ApiCredential.objects.filter(account=account)}

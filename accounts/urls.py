@@ -11,5 +11,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/api/", views.api_credentials, name="api_credentials"),
-    path("settings/api/regenerate/", views.api_credentials_regenerate, name="api_credentials_regenerate"),
+    path("settings/api/<slug:kind>/password/", views.api_password_create_view, name="api_password_create"),
+    path(
+        "settings/api/<slug:kind>/regenerate/", views.api_credentials_regenerate_view, name="api_credentials_regenerate"
+    ),
 ]

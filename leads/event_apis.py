@@ -4,6 +4,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import PlatformCredentialAuthentication
+from accounts.permissions import PlatformCredential, ZapierActivated
 from kartra_integrations.errors import NotFound
 
 from .event_serializers import PlatformEventInputSerializer, PlatformEventOutputSerializer, platform_event_input_parse
@@ -12,13 +14,20 @@ from .selectors import LEAD_NOT_FOUND, lead_get
 
 
 class PlatformEventApi(APIView):
+    # The platform's own parts report here with the account's platform events credential; the
+    # Zapier key is refused (403 wrong_credential_kind): it must not fabricate sales or refunds.
+    authentication_classes = [PlatformCredentialAuthentication]
+    permission_classes = [ZapierActivated, PlatformCredential]
+
     @extend_schema(
         operation_id="platform_event_record",
         request=PlatformEventInputSerializer,
         responses=PlatformEventOutputSerializer,
         description=(
-            "Report a lead event from checkout, the video player, the page tracker, the affiliate centre, the "
-            "membership area, the calendar or the sequence engine. Beside `event` and `email` (or `lead_id`), "
+            "Takes the account's platform events credential (HTTP Basic), not the Zapier one: 403 "
+            "`wrong_credential_kind` for that. Report a lead event from checkout, the video player, the page "
+            "tracker, the affiliate centre, the membership area, the calendar or the sequence engine. Beside "
+            "`event` and `email` (or `lead_id`), "
             "each event takes its own fields, assets by id or exact name: filled_form {form}; video_play, "
             "video_complete {video}; tracking_link_click {tracking_link}; kartra_page_visit {page}; "
             "external_page_visit {url}; click_page_split_test_link {split_test_link}; affiliate_signup, "

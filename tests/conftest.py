@@ -56,8 +56,17 @@ def support_agent(db):
 
 
 def api_client_for(account) -> APIClient:
+    """Authenticated with the account's Zapier credential."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=basic_auth(account.issued.api_key, account.issued.api_password))
+    return client
+
+
+def platform_api_client_for(account) -> APIClient:
+    """Authenticated with the account's platform events credential (POST /api/v1/events)."""
+    client = APIClient()
+    issued = account.platform_issued
+    client.credentials(HTTP_AUTHORIZATION=basic_auth(issued.api_key, issued.api_password))
     return client
 
 
@@ -71,6 +80,12 @@ def basic_auth(user: str, password: str) -> str:
 def api(account) -> APIClient:
     """An API client authenticated as the approved `account`."""
     return api_client_for(account)
+
+
+@pytest.fixture
+def platform_api(account) -> APIClient:
+    """An API client with the approved `account`'s platform events credential."""
+    return platform_api_client_for(account)
 
 
 CHROMIUM = "/usr/bin/chromium"

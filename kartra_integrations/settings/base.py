@@ -4,9 +4,11 @@ development.py and test.py add explicit local defaults; production.py refuses to
 real values.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -29,6 +31,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc's files, served by us (/api/v1/docs)
+    "csp",
+    "axes",
     "accounts",
     "approvals",
     "leads",
@@ -37,12 +42,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for too many failures into our lockout page (accounts.login_lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kartra_integrations.urls"
@@ -88,6 +96,8 @@ DATABASES = {"default": database(env("DATABASE_URL", default=f"sqlite:///{VAR_DI
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# AxesStandaloneBackend first: it refuses a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -97,6 +107,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login lockout (django-axes; accounts.login_lockout): LOGIN_FAILURE_LIMIT failed logins for one
+# account, or from one address, lock it for LOGIN_LOCKOUT_MINUTES. Covers /login/ and the admin.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_USERNAME_CALLABLE = "accounts.login_lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.login_lockout.login_client_ip"  # TRUSTED_PROXIES, like the hosted pages
+AXES_LOCKOUT_CALLABLE = "accounts.login_lockout.login_locked_out"
+AXES_RESET_ON_SUCCESS = False  # accounts.login_lockout resets the account's failures, not the address's
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -158,7 +180,8 @@ API_RATE_PER_ACCOUNT = env("API_RATE_PER_ACCOUNT", default="20/s")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiCredentialAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ZapierActivated"],
+    # Every endpoint takes the Zapier credential, unless it says otherwise (POST /api/v1/events).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ZapierActivated", "accounts.permissions.ZapierCredential"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.AccountRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -175,6 +198,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The 26 trigger events appear in several serializers: one enum in the schema.
     "ENUM_NAME_OVERRIDES": {"LeadEventEnum": "zaphooks.filters.EVENTS"},
+    # /api/v1/docs loads ReDoc from drf-spectacular-sidecar's static files (pinned), not a CDN.
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Content-Security-Policy on every response (django-csp): our own origin only, no inline script or
+# style (templates/ has none: tests/test_security_headers.py checks), no framing, forms post only
+# to us, no <base>. The API docs page adds what ReDoc needs (kartra_integrations/api_urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    }
 }
 
 # Moderators' working calendar for the activation-review SLA.

@@ -1,6 +1,6 @@
 import factory
 
-from accounts.models import Account, Role, User
+from accounts.models import Account, CredentialKind, Role, User
 from accounts.services import api_credentials_issue
 
 PASSWORD = "correct horse battery staple"  # every factory user's, for logging in through the page
@@ -24,7 +24,8 @@ class SupportAgentFactory(UserFactory):
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
-    """An account with API credentials; the one-time password is kept on `.issued`."""
+    """An account with both API credentials; their one-time passwords are kept on `.issued` (Zapier's)
+    and `.platform_issued` (the platform events one)."""
 
     class Meta:
         model = Account
@@ -36,7 +37,8 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def credentials(obj, create, extracted, **kwargs):
-        obj.issued = api_credentials_issue(account=obj)
+        obj.issued = api_credentials_issue(account=obj, kind=CredentialKind.ZAPIER)
+        obj.platform_issued = api_credentials_issue(account=obj, kind=CredentialKind.PLATFORM)
 
 
 class ActivatedAccountFactory(AccountFactory):

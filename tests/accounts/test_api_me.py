@@ -46,6 +46,34 @@ def test_me_for_account_not_yet_activated_is_403(pending_account):
     assert response.json() == NOT_ACTIVATED
 
 
+WRONG_KIND = {
+    "message": "This endpoint takes the account's Zapier API key and password, not its platform events credential",
+    "code": "wrong_credential_kind",
+}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/tags", "/api/v1/leads/search?email=a@example.com"])
+def test_zapier_endpoints_refuse_the_platform_credential(platform_api, path):
+    response = platform_api.get(path)
+    assert response.status_code == 403
+    assert response.json() == WRONG_KIND
+
+
+def test_platform_credential_cannot_write_leads_through_actions(platform_api):
+    response = platform_api.post("/api/v1/actions/create_lead", {"email": "a@example.com"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "wrong_credential_kind"
+
+
+def test_a_credential_without_a_password_yet_is_refused(account):
+    from accounts.models import ApiCredential
+
+    ApiCredential.objects.filter(account=account, kind="zapier").update(password_hash="")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic_auth(account.issued.api_key, ""))
+    assert client.get("/api/v1/me").status_code == 401
+
+
 def test_me_for_activated_account_names_it(account, api):
     response = api.get("/api/v1/me")
     assert response.status_code == 200
@@ -54,8 +82,8 @@ def test_me_for_activated_account_names_it(account, api):
 
 def test_me_stamps_when_the_key_was_last_used(account, api):
     api.get("/api/v1/me")
-    account.api_credential.refresh_from_db()
-    assert account.api_credential.last_used_at is not None
+    assert account.api_credentials.get(kind="zapier").last_used_at is not None
+    assert account.api_credentials.get(kind="platform").last_used_at is None
 
 
 def test_me_past_the_account_rate_is_429_with_retry_after(api, settings):
@@ -78,3 +106,12 @@ def test_api_answers_when_the_throttle_counter_is_unreachable(api, monkeypatch):
     unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     monkeypatch.setattr(throttling, "redis_client", lambda: unreachable)
     assert api.get("/api/v1/me").status_code == 200
+
+
+def test_schema_names_the_credential_each_endpoint_takes(client):
+    schema = client.get("/api/v1/schema", HTTP_ACCEPT="application/json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert set(schemes) == {"zapierCredential", "platformCredential"}
+    assert schema["paths"]["/api/v1/events"]["post"]["security"] == [{"platformCredential": []}]
+    assert schema["paths"]["/api/v1/me"]["get"]["security"] == [{"zapierCredential": []}]
+    assert "wrong_credential_kind" in schema["paths"]["/api/v1/events"]["post"]["description"]

@@ -28,7 +28,14 @@ def me(api_key: str, api_password: str) -> int:
 def test_create_account_prints_one_json_object_with_credentials():
     output = run("create_account", "--email", "new@example.com", "--name", "New Biz", "--password", "s3cret-pass")
     printed = json.loads(output)
-    assert set(printed) == {"account_id", "api_key", "api_password", "signing_secret"}
+    assert set(printed) == {
+        "account_id",
+        "api_key",
+        "api_password",
+        "platform_api_key",
+        "platform_api_password",
+        "signing_secret",
+    }
     assert printed["signing_secret"].startswith("whsec_")
     account = Account.objects.get(pk=printed["account_id"])
     assert (account.name, account.owner.email) == ("New Biz", "new@example.com")

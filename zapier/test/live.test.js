@@ -7,6 +7,9 @@
  *   ZAPIER_TEST_BASE_URL              e.g. http://127.0.0.1:8000 (must be loopback)
  *   ZAPIER_TEST_API_KEY               an approved account created with
  *   ZAPIER_TEST_API_PASSWORD            `manage.py create_account --zapier-approved --demo-data`
+ *   ZAPIER_TEST_PLATFORM_API_KEY      the same account's platform events credential (its
+ *   ZAPIER_TEST_PLATFORM_API_PASSWORD   platform_api_key / platform_api_password): POST /api/v1/events
+ *                                     refuses the Zapier key
  *   ZAPIER_TEST_UNAPPROVED_API_KEY    an account without Zapier approval (the unapproved test
  *   ZAPIER_TEST_UNAPPROVED_API_PASSWORD  is skipped when these are unset)
  *   ZAPIER_TEST_DELIVERY_TIMEOUT_MS   how long to wait for a hook delivery (default 30000)
@@ -27,6 +30,10 @@ const DELIVERY_TIMEOUT = Number(env.ZAPIER_TEST_DELIVERY_TIMEOUT_MS || 30000);
 const SKIP = !BASE && 'ZAPIER_TEST_BASE_URL is not set: live tests against the service are skipped (see zapier/README.md)';
 
 const auth = { base_url: BASE, api_key: env.ZAPIER_TEST_API_KEY, api_password: env.ZAPIER_TEST_API_PASSWORD };
+// The platform's own parts report events with the account's other credential, not Zapier's.
+const platformAuth = {
+  base_url: BASE, api_key: env.ZAPIER_TEST_PLATFORM_API_KEY, api_password: env.ZAPIER_TEST_PLATFORM_API_PASSWORD,
+};
 
 // The standard demo assets of `create_account --demo-data` (issue 3), by exact name.
 const DEMO = {
@@ -79,7 +86,7 @@ const assets = async (...keys) => {
 // <asset key>: <asset name>, ...}, assets named like the actions' inputs.
 const platformEvent = (event, lead, fields = {}) =>
   run((z) => z.request({ url: '/api/v1/events', method: 'POST', body: { event, email: lead.email, ...fields } })
-    .then((r) => r.data), auth);
+    .then((r) => r.data), platformAuth);
 
 let catcher;
 // Subscribe a hook on the catcher; returns {sub, path, op}.

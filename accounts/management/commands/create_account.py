@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import CredentialKind, User
 from accounts.services import account_create, api_credentials_issue
 from approvals.services import account_approve_by_operator
 from leads.demo import demo_assets_create
@@ -13,7 +13,10 @@ from zaphooks.services import signing_secret_get_or_create
 
 
 class Command(BaseCommand):
-    help = "Create an owner and account; print one JSON object with account_id, api_key, api_password, signing_secret."
+    help = (
+        "Create an owner and account; print one JSON object with account_id, api_key and api_password (the "
+        "Zapier credential), platform_api_key and platform_api_password (for POST /api/v1/events), signing_secret."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--email", required=True)
@@ -35,7 +38,9 @@ class Command(BaseCommand):
             raise CommandError(f"A user with the email {email} exists already.")
         with transaction.atomic():
             account = account_create(email=email, name=name.strip(), password=password)
-            issued = api_credentials_issue(account=account)  # the pair to print: only its hash is kept
+            # The pairs to print: only their hashes are kept.
+            issued = api_credentials_issue(account=account, kind=CredentialKind.ZAPIER)
+            platform = api_credentials_issue(account=account, kind=CredentialKind.PLATFORM)
             if zapier_approved:
                 account_approve_by_operator(account=account)
             if demo_data:
@@ -47,6 +52,8 @@ class Command(BaseCommand):
                     "account_id": account.id,
                     "api_key": issued.api_key,
                     "api_password": issued.api_password,
+                    "platform_api_key": platform.api_key,
+                    "platform_api_password": platform.api_password,
                     "signing_secret": signing_secret_get_or_create(account=account),
                 }
             )

@@ -1,12 +1,12 @@
 """Demo users for `make run` (idempotent): an owner whose account a moderator approved through the
 review services (so its audit trail is real), an owner with a pending request, a moderator and a
-support agent. Their logins are printed; the approved account's API password is regenerated on every
-run, because only its hash is stored."""
+support agent. Their logins are printed; the approved account's API credentials (Zapier's and the
+platform events one) are regenerated on every run, because only their hashes are stored."""
 
 from django.core.management.base import BaseCommand
 from django.test import override_settings
 
-from accounts.models import Account, Role, User
+from accounts.models import Account, CredentialKind, Role, User
 from accounts.services import account_create, api_credentials_issue, staff_create
 from approvals.models import RequestState
 from approvals.selectors import request_open_for_account
@@ -79,7 +79,8 @@ class Command(BaseCommand):
         approved = _owner_account(APPROVED_OWNER, "Demo Approved Business")
         if not approved.zapier_activated:
             _approve_through_review(approved, moderator, APPROVED_USE)
-        issued = api_credentials_issue(account=approved)
+        issued = api_credentials_issue(account=approved, kind=CredentialKind.ZAPIER)
+        platform = api_credentials_issue(account=approved, kind=CredentialKind.PLATFORM)
 
         pending = _owner_account(PENDING_OWNER, "Demo Pending Business")
         if not pending.zapier_activated and request_open_for_account(account=pending) is None:
@@ -93,8 +94,12 @@ class Command(BaseCommand):
             f"  moderator:               {MODERATOR}\n"
             f"  support agent:           {SUPPORT}\n"
             "Approved account's API credentials (new on every run):\n"
+            "  for Zapier (every endpoint but POST /api/v1/events):\n"
             f"  API key:      {issued.api_key}\n"
             f"  API password: {issued.api_password}\n"
+            "  for the platform's own parts (POST /api/v1/events only):\n"
+            f"  Platform events key:      {platform.api_key}\n"
+            f"  Platform events password: {platform.api_password}\n"
             f"{assets}"
         )
 
