@@ -42,7 +42,7 @@ def real_deliveries(account):
         f.SequenceFactory(account=account),
     )
     level = f.MembershipLevelFactory(membership=f.MembershipFactory(account=account))
-    plan = services.custom_field_create(
+    services.custom_field_create(
         account=account, identifier="plan", type=CustomFieldType.DROP_DOWN, options=["Free", "Paid"]
     )
     f.CustomFieldFactory(account=account, identifier="color")
@@ -147,6 +147,9 @@ def test_zapier_samples_command_check_fails_on_a_stale_file(tmp_path):
 
 
 def test_zapier_trigger_labels_equal_lead_action_labels():
-    script = "const {TRIGGERS} = require('./zapier/lib/triggers'); console.log(JSON.stringify(TRIGGERS.map((t) => [t[0], t[1]])))"
+    script = (
+        "const {TRIGGERS} = require('./zapier/lib/triggers');"
+        "console.log(JSON.stringify(TRIGGERS.map((t) => [t[0], t[1]])))"
+    )
     out = subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert dict(json.loads(out)) == dict(LeadAction.choices)
