@@ -649,7 +649,6 @@ def asset_create(*, account: Account, model: type[Asset], name: str, **fields: A
     return asset
 
 
-@transaction.atomic
 def asset_get_or_create(
     *, account: Account, model: type[Asset], ref: int | str, create_if_missing: bool = False
 ) -> Asset:
@@ -800,12 +799,13 @@ def lead_tag_assign(*, lead: Lead, tag: Tag) -> bool:
     )
 
 
-@transaction.atomic
 def lead_tag_assign_by_ref(*, lead: Lead, tag: int | str, create_if_missing: bool = False) -> Tag:
     """assign_tag by the tag's id or exact name; with create_if_missing a new name creates the tag in
-    the same transaction as the assignment (a failed assignment leaves no tag behind)."""
-    found = asset_get_or_create(account=lead.account, model=Tag, ref=tag, create_if_missing=create_if_missing)
-    lead_tag_assign(lead=lead, tag=found)
+    the same transaction as the assignment (a failed assignment leaves no tag behind). Without it,
+    lead_tag_assign's own transaction is the only one (the API's query budget)."""
+    with transaction.atomic() if create_if_missing else nullcontext():
+        found = asset_get_or_create(account=lead.account, model=Tag, ref=tag, create_if_missing=create_if_missing)
+        lead_tag_assign(lead=lead, tag=found)
     return found
 
 
@@ -837,14 +837,14 @@ def lead_list_subscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription:
     return subscription
 
 
-@transaction.atomic
 def lead_list_subscribe_by_ref(*, lead: Lead, lead_list: int | str, create_if_missing: bool = False) -> LeadList:
     """subscribe_lead_to_list by the list's id or exact name; with create_if_missing a new name creates
     the list in the same transaction as the subscription."""
-    found = asset_get_or_create(
-        account=lead.account, model=LeadList, ref=lead_list, create_if_missing=create_if_missing
-    )
-    lead_list_subscribe(lead=lead, lead_list=found)
+    with transaction.atomic() if create_if_missing else nullcontext():
+        found = asset_get_or_create(
+            account=lead.account, model=LeadList, ref=lead_list, create_if_missing=create_if_missing
+        )
+        lead_list_subscribe(lead=lead, lead_list=found)
     return found
 
 

@@ -96,3 +96,24 @@ def test_sample_for_a_price_point_filter_is_that_price_point(shop):
     )
     details = response.json()[0]["action_details"]["transaction_details"]
     assert (details["price_point_id"], details["product_price_point"]) == (point.pk, 3)
+
+
+def test_migration_rewrites_stored_price_point_numbers_to_ids_and_back(shop):
+    import importlib
+
+    from django.apps import apps
+
+    from .factories import SubscriptionFactory
+
+    migration = importlib.import_module("zaphooks.migrations.0002_price_point_filters_by_id")
+    account, points = shop
+    point = points[("Coaching", 2)]
+    stored = SubscriptionFactory(
+        account=account, events=["buy_product"], filter_resolved={"product": point.product_id, "price_point": 2}
+    )
+    migration.numbers_to_ids(apps, None)
+    stored.refresh_from_db()
+    assert stored.filter_resolved == {"product": point.product_id, "price_point": point.pk}
+    migration.ids_to_numbers(apps, None)
+    stored.refresh_from_db()
+    assert stored.filter_resolved == {"product": point.product_id, "price_point": 2}
