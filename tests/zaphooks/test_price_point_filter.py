@@ -18,6 +18,11 @@ HOOKS = "/api/v1/hooks"
 @pytest.fixture
 def shop(other_account):
     """A second account with several products, so a price point's id is never its number."""
+    # An older product first: whatever the id sequences stand at, the later price points' ids run past
+    # their numbers (1..3).
+    old = f.ProductFactory(account=other_account, name="Old course")
+    for number in (1, 2, 3):
+        f.PricePointFactory(product=old, number=number)
     products = [f.ProductFactory(account=other_account, name=name) for name in ("Course", "Coaching", "Book")]
     points = {
         (product.name, number): f.PricePointFactory(product=product, number=number, amount=Decimal(10 * number))
