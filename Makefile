@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint format check-deploy bench-leads bench-api bench-hooks faults fuzz
+.PHONY: zapier-check run test install migrate demo lint format check-deploy bench-leads bench-api bench-hooks faults fuzz
 
 install: $(VENV)/.installed
 
@@ -29,7 +29,16 @@ run: demo
 # against a throwaway service (web server + Celery worker) on its own database.
 test: install zapier/node_modules/.installed
 	$(PY) -m pytest
+	$(MAKE) zapier-check
 	zapier/scripts/with-service.sh
+
+# The Zapier app against Zapier's integration checks (title case, help text, dropdown or search on
+# id fields, samples without nulls, descriptions), its static samples against the Python builders,
+# and `zapier-platform validate --without-style` on node 22 (fetched from the npm registry by npx).
+zapier-check: install zapier/node_modules/.installed
+	cd zapier && node scripts/check.js
+	$(PY) manage.py zapier_samples --check
+	zapier/scripts/validate.sh
 
 zapier/node_modules/.installed: zapier/package-lock.json
 	cd zapier && npm ci --no-audit --no-fund --loglevel=error

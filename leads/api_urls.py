@@ -10,6 +10,8 @@ UnknownCommandApi = extend_schema(exclude=True)(type("UnknownCommandApi", (apis.
 
 urlpatterns = [
     *(path(name, apis.asset_list_view(name), name=f"api-{name}") for name in ASSET_READS),
+    path("transactions", apis.transaction_list_view(), name="api-transactions"),
+    path("subscriptions", apis.subscription_list_view(), name="api-subscriptions"),
     path("leads/search", apis.LeadSearchApi.as_view(), name="api-lead-search"),
     path("leads/<str:lead_id>", apis.LeadDetailApi.as_view(), name="api-lead-details"),
     *(

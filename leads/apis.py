@@ -40,20 +40,22 @@ from .selectors import (
     lead_details,
     lead_get,
     recurring_subscription_get,
+    subscription_list,
     transaction_get,
+    transaction_list,
 )
 from .services import (
     custom_field_create,
     lead_calendar_cancel,
     lead_calendar_subscribe,
     lead_create,
-    lead_list_subscribe,
+    lead_list_subscribe_by_ref,
     lead_list_unsubscribe,
     lead_points_give,
     lead_points_remove,
     lead_sequence_subscribe,
     lead_sequence_unsubscribe,
-    lead_tag_assign,
+    lead_tag_assign_by_ref,
     lead_tag_unassign,
     lead_update,
     subscription_cancel,
@@ -215,6 +217,64 @@ class LeadSearchApi(APIView):
         return Response({"message": LEAD_FOUND, "lead": lead_details(lead)})
 
 
+class _FilteredListApi(ListAPIView):
+    """A paginated, newest-first list of one account's rows, filtered by a query serializer."""
+
+    pagination_class = ApiPagination
+    query: type[serializers.Serializer] = None
+    select: Callable = None
+
+    def get_queryset(self):
+        query = self.query(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return type(self).select(account=self.request.auth.account, **query.validated_data)
+
+
+def _filtered_list_view(name: str, *, query, output, select, summary: str, description: str):
+    view = type(f"{name.title()}ListApi", (_FilteredListApi,), {"query": query, "serializer_class": output,
+                                                                "select": staticmethod(select)})  # fmt: skip
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"list_{name}",
+            summary=summary,
+            description=description + " `page` from 1, `page_size` up to 500 (default 100); a page past the last "
+            "is 404. Another account's rows are never listed.",
+            tags=["Transactions"],
+            parameters=[query],
+            responses={
+                200: output(many=True),
+                400: INVALID,
+                404: _error("A page past the last.", "Invalid page.", "not_found"),
+            }
+            | COMMON_ERRORS,
+        )
+    )(view).as_view()
+
+
+def transaction_list_view():
+    return _filtered_list_view(
+        "transactions",
+        query=io.TransactionQuery,
+        output=io.TransactionReadOutput,
+        select=transaction_list,
+        summary="List transactions",
+        description="The account's sales and refunds, newest first, by `id`, the lead's email and `kind` "
+        "(Zapier's Find Transaction; `id` is what refund_transaction takes).",
+    )
+
+
+def subscription_list_view():
+    return _filtered_list_view(
+        "subscriptions",
+        query=io.SubscriptionQuery,
+        output=io.SubscriptionReadOutput,
+        select=subscription_list,
+        summary="List recurring subscriptions",
+        description="The account's recurring subscriptions, newest first, by `id`, the lead's email and "
+        "`status` (Zapier's Find Subscription; `id` is what cancel_transaction takes).",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Actions: each runs one service (one transaction, its events with it) and answers
 # (status, body).
@@ -261,7 +321,7 @@ def edit_lead(request: Request, account: Account, data: dict) -> Result:
 
 def assign_tag(request: Request, account: Account, data: dict) -> Result:
     lead = _lead(account, data)
-    lead_tag_assign(lead=lead, tag=asset_resolve(account=account, model=Tag, ref=data["tag"]))
+    lead_tag_assign_by_ref(lead=lead, tag=data["tag"], create_if_missing=data.get("create_if_missing", False))
     return _with_lead("Tag added to lead", lead)
 
 
@@ -273,7 +333,8 @@ def unassign_tag(request: Request, account: Account, data: dict) -> Result:
 
 def subscribe_lead_to_list(request: Request, account: Account, data: dict) -> Result:
     lead = _lead(account, data)
-    lead_list_subscribe(lead=lead, lead_list=asset_resolve(account=account, model=LeadList, ref=data["list"]))
+    create = data.get("create_if_missing", False)
+    lead_list_subscribe_by_ref(lead=lead, lead_list=data["list"], create_if_missing=create)
     return _with_lead("Lead subscribed to list", lead)
 
 
@@ -403,11 +464,11 @@ ACTIONS: dict[str, Action] = {
                created=True, on_lead=False, errors={409: CONFLICT_LEAD_EXISTS, 400: CUSTOM_FIELD_INVALID}),
         Action(edit_lead, io.EditLeadInput, io.LeadMessageOutput, "Edit lead", "Lead edited",
                errors={409: CONFLICT_LEAD_EXISTS, 400: CUSTOM_FIELD_INVALID}),
-        Action(assign_tag, io.TagInput, io.LeadMessageOutput, "Assign tag to lead", "Tag added to lead",
+        Action(assign_tag, io.AssignTagInput, io.LeadMessageOutput, "Assign tag to lead", "Tag added to lead",
                errors={404: TAG_NOT_FOUND}),
         Action(unassign_tag, io.TagInput, io.LeadMessageOutput, "Unassign tag from lead", "Tag removed from lead",
                errors={404: TAG_NOT_FOUND}),
-        Action(subscribe_lead_to_list, io.ListInput, io.LeadMessageOutput, "Subscribe lead to list",
+        Action(subscribe_lead_to_list, io.SubscribeListInput, io.LeadMessageOutput, "Subscribe lead to list",
                "Lead subscribed to list", errors={404: LIST_NOT_FOUND}),
         Action(unsubscribe_lead_from_list, io.ListInput, io.LeadMessageOutput, "Unsubscribe lead from list",
                "Lead unsubscribed from list", errors={404: LIST_NOT_FOUND}),

@@ -671,34 +671,39 @@ class LeadActivity(models.Model):
 
 
 class LeadAction(models.TextChoices):
-    """The platform's 26 outbound action names (reference section 5)."""
+    """The platform's 26 outbound action names (reference section 5), labelled with the seed's trigger
+    words in title case: the labels people see here and in Zapier (zapier/lib/triggers.js, tested equal).
 
-    ASSIGN_TAG = "assign_tag", "Lead is assigned tag"
-    UNASSIGN_TAG = "unassign_tag", "Lead is unassigned tag"
-    LIST_SUBSCRIPTION = "list_subscription", "Lead subscribes to list"
-    LIST_UNSUBSCRIPTION = "list_unsubscription", "Lead is unsubscribed from list"
-    FILLED_FORM = "filled_form", "Lead fills opt-in form"
-    SEQUENCE_SUBSCRIPTION = "sequence_subscription", "Lead is added to sequence"
-    SEQUENCE_UNSUBSCRIPTION = "sequence_unsubscription", "Lead is removed from sequence"
-    SEQUENCE_COMPLETION = "sequence_completion", "Lead completes sequence"
-    TRACKING_LINK_CLICK = "tracking_link_click", "Lead clicks on a tracking link"
-    VIDEO_PLAY = "video_play", "Lead plays a video"
-    VIDEO_COMPLETE = "video_complete", "Lead completes a video"
-    REACHES_SCORE = "reaches_score", "Lead reaches score for the first time"
-    AFFILIATE_SIGNUP = "affiliate_signup", "Affiliate signs up"
-    JV_SIGNUP = "jv_signup", "JV partner signs up"
-    MEMBERSHIP_GRANTED = "membership_granted", "Lead is granted access to membership"
-    MEMBERSHIP_REVOKED = "membership_revoked", "Lead is revoked access to membership"
-    BUY_PRODUCT = "buy_product", "Lead buys product"
-    REFUND_PRODUCT = "refund_product", "Lead is refunded a product"
-    CANCEL_SUBSCRIPTION = "cancel_subscription", "Lead cancels subscription"
-    CALENDAR_SUBSCRIBE = "calendar_subscribe", "Lead registers a calendar"
-    CALENDAR_COMPLETE = "calendar_complete", "Lead completes a calendar"
-    CALENDAR_CANCEL = "calendar_cancel", "Lead cancels a calendar"
-    KARTRA_PAGE_VISIT = "kartra_page_visit", "Lead visits a page"
-    EXTERNAL_PAGE_VISIT = "external_page_visit", "Lead visits external page"
-    CLICK_PAGE_SPLIT_TEST_LINK = "click_page_split_test_link", "Lead clicks on page split test link"
-    PARTIAL_REFUND_PRODUCT = "partial_refund_product", "Lead is partially refunded a product"
+    Title case: every word capitalized (each part of a hyphenated word too) except, when neither first
+    nor last, the articles, coordinating conjunctions and short prepositions:
+    a, an, the, and, but, or, nor, for, so, yet, as, at, by, in, of, on, to, via."""
+
+    ASSIGN_TAG = "assign_tag", "Lead Is Assigned Tag"
+    UNASSIGN_TAG = "unassign_tag", "Lead Is Unassigned Tag"
+    LIST_SUBSCRIPTION = "list_subscription", "Lead Subscribes to List"
+    LIST_UNSUBSCRIPTION = "list_unsubscription", "Lead Is Unsubscribed From List"
+    FILLED_FORM = "filled_form", "Lead Fills Opt-In Form"
+    SEQUENCE_SUBSCRIPTION = "sequence_subscription", "Lead Is Added to Sequence"
+    SEQUENCE_UNSUBSCRIPTION = "sequence_unsubscription", "Lead Is Removed From Sequence"
+    SEQUENCE_COMPLETION = "sequence_completion", "Lead Completes Sequence"
+    TRACKING_LINK_CLICK = "tracking_link_click", "Lead Clicks on a Tracking Link"
+    VIDEO_PLAY = "video_play", "Lead Plays a Kartra Video"
+    VIDEO_COMPLETE = "video_complete", "Lead Completes a Kartra Video"
+    REACHES_SCORE = "reaches_score", "Lead Reaches Score for the First Time"
+    AFFILIATE_SIGNUP = "affiliate_signup", "Affiliate Signs Up for Product"
+    JV_SIGNUP = "jv_signup", "JV Signs Up for Product"
+    MEMBERSHIP_GRANTED = "membership_granted", "Lead Is Granted Access to Membership"
+    MEMBERSHIP_REVOKED = "membership_revoked", "Lead Is Revoked Access to Membership"
+    BUY_PRODUCT = "buy_product", "Customer Buys Product"
+    REFUND_PRODUCT = "refund_product", "Customer Refunds Product"
+    CANCEL_SUBSCRIPTION = "cancel_subscription", "Customer Cancels Subscription"
+    CALENDAR_SUBSCRIBE = "calendar_subscribe", "Lead Registers a Calendar"
+    CALENDAR_COMPLETE = "calendar_complete", "Lead Completes a Calendar"
+    CALENDAR_CANCEL = "calendar_cancel", "Lead Cancels a Calendar"
+    KARTRA_PAGE_VISIT = "kartra_page_visit", "Lead Visits a Kartra Page"
+    EXTERNAL_PAGE_VISIT = "external_page_visit", "Lead Visits External Page"
+    CLICK_PAGE_SPLIT_TEST_LINK = "click_page_split_test_link", "Lead Clicks on Page Split Test Link"
+    PARTIAL_REFUND_PRODUCT = "partial_refund_product", "Customer Partial Refunds Product"
 
 
 class LeadEvent(models.Model):

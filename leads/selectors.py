@@ -154,6 +154,22 @@ def price_point_resolve(*, product: Product, number: int | str) -> PricePoint:
     return price_point
 
 
+def price_point_get(*, account: Account, id: int | str, product_id: int | None = None) -> PricePoint:
+    """The account's price point by its id (`price_point_id`: unique across products, unlike the
+    number within a product), within `product_id` when given. Another account's is reported
+    exactly like a missing one."""
+    wanted = _as_id(id)
+    found = None
+    if wanted is not None:
+        points = PricePoint.objects.filter(product__account=account, pk=wanted).select_related("product")
+        if product_id is not None:
+            points = points.filter(product_id=product_id)
+        found = points.first()
+    if found is None:
+        raise NotFound(f'Price point "{id}" does not exist', code="price_point_not_found")
+    return found
+
+
 def transaction_get(*, account: Account, id: int | str) -> Transaction:
     txn_id = _as_id(id)
     txn = (
@@ -176,6 +192,40 @@ def recurring_subscription_get(*, account: Account, id: int | str) -> RecurringS
     if subscription is None:
         raise NotFound(f'Subscription "{id}" does not exist', code="subscription_not_found")
     return subscription
+
+
+def transaction_list(
+    *, account: Account, id: int | None = None, lead_email: str | None = None, kind: str | None = None
+) -> models.QuerySet:
+    """The account's transactions, newest first, optionally by id, by the lead's email
+    (case-insensitive) and by kind; with each sale's recurring subscription, if any."""
+    transactions = Transaction.objects.filter(account=account).select_related(
+        "lead", "product", "price_point", "recurring_subscription"
+    )
+    if id is not None:
+        transactions = transactions.filter(pk=id)
+    if lead_email:
+        transactions = transactions.filter(lead__in=Lead.objects.filter(account=account).with_email(lead_email))
+    if kind:
+        transactions = transactions.filter(kind=kind)
+    return transactions.order_by("-created_at", "-id")
+
+
+def subscription_list(
+    *, account: Account, id: int | None = None, lead_email: str | None = None, status: str | None = None
+) -> models.QuerySet:
+    """The account's recurring subscriptions, newest first, optionally by id, by the lead's email
+    (case-insensitive) and by status."""
+    subscriptions = RecurringSubscription.objects.filter(lead__account=account).select_related(
+        "lead", "sale__product", "sale__price_point"
+    )
+    if id is not None:
+        subscriptions = subscriptions.filter(pk=id)
+    if lead_email:
+        subscriptions = subscriptions.filter(lead__in=Lead.objects.filter(account=account).with_email(lead_email))
+    if status:
+        subscriptions = subscriptions.filter(status=status)
+    return subscriptions.order_by("-created_at", "-id")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +289,34 @@ def lead_details(lead: Lead) -> dict:
     rows: dict[str, list[tuple]] = defaultdict(list)
     for row in _lead_detail_rows.rows(lead_id=lead.pk, account_id=lead.account_id):
         rows[row[0]].append(row)
+    return _lead_document(lead, rows)
+
+
+def lead_document_build(
+    lead: Lead,
+    *,
+    custom_fields: list[tuple[CustomField, list[CustomFieldOption], Any]] = (),
+    tags: list = (),
+    lists: list[tuple[Any, str]] = (),
+    sequences: list[tuple[Any, str, int]] = (),
+    memberships: list[tuple[MembershipLevel, str]] = (),
+) -> dict:
+    """lead_details' document from rows given here rather than read (zaphooks.samples' static samples):
+    the same document code. custom_fields: (field, its options, stored value);
+    lists: (list, status); sequences: (sequence, status, step); memberships: (level, status)."""
+    rows: dict[str, list[tuple]] = defaultdict(list)
+    rows["tag"] = [("tag", tag.pk, tag.name, None, None, None, None) for tag in tags]
+    rows["list"] = [("list", item.pk, item.name, status, None, None, None) for item, status in lists]
+    rows["sequence"] = [("sequence", item.pk, item.name, status, step, None, None) for item, status, step in sequences]
+    rows["membership"] = [
+        ("membership", level.membership.pk, level.membership.name, status, level.pk, None, level.name)
+        for level, status in memberships
+    ]
+    for field, options, stored in custom_fields:
+        text = None if stored is None else json.dumps(stored)
+        rows["field"].append(("field", field.pk, field.identifier, field.type, None, None, text))
+        for option in options:
+            rows["option"].append(("option", option.pk, option.value, None, field.pk, option.position, None))
     return _lead_document(lead, rows)
 
 

@@ -241,6 +241,24 @@ class ListInput(LeadRefInput):
     list = AssetRefField(help_text="The list's id or exact name.")
 
 
+CREATE_IF_MISSING_HELP = (
+    "When true and no {kind} has this exact name, create it (in the same transaction as the change). "
+    "An id that does not exist is still a 404. Default false."
+)
+
+
+class AssignTagInput(TagInput):
+    create_if_missing = serializers.BooleanField(
+        required=False, default=False, help_text=CREATE_IF_MISSING_HELP.format(kind="tag")
+    )
+
+
+class SubscribeListInput(ListInput):
+    create_if_missing = serializers.BooleanField(
+        required=False, default=False, help_text=CREATE_IF_MISSING_HELP.format(kind="list")
+    )
+
+
 class GivePointsInput(LeadRefInput):
     points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS)
     expiration_days = serializers.IntegerField(
@@ -537,6 +555,51 @@ class SubscriptionOutput(serializers.Serializer):
     sale_id = serializers.IntegerField()
     lead_id = serializers.IntegerField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+class TransactionQuery(serializers.Serializer):
+    id = serializers.IntegerField(required=False, min_value=1, help_text="The transaction's id.")
+    lead_email = serializers.EmailField(
+        required=False, max_length=254, help_text="The lead's email (case-insensitive)."
+    )
+    kind = serializers.ChoiceField(required=False, choices=["sale", "refund", "partial_refund"])
+
+
+class TransactionReadOutput(TransactionOutput):
+    """A transaction as the reads (and Zapier's Find Transaction) give it."""
+
+    lead_email = serializers.EmailField(source="lead.email")
+    product_name = serializers.CharField(source="product.name")
+    price_point_id = serializers.IntegerField()
+    price_point_number = serializers.IntegerField(source="price_point.number")
+    quantity = serializers.IntegerField()
+    subscription_id = serializers.SerializerMethodField(
+        help_text="The sale's recurring subscription (what cancel_transaction takes); null otherwise."
+    )
+
+    def get_subscription_id(self, txn) -> int | None:
+        subscription = getattr(txn, "recurring_subscription", None) if txn.kind == "sale" else None
+        return subscription.pk if subscription else None
+
+
+class SubscriptionQuery(serializers.Serializer):
+    id = serializers.IntegerField(required=False, min_value=1, help_text="The subscription's id.")
+    lead_email = serializers.EmailField(
+        required=False, max_length=254, help_text="The lead's email (case-insensitive)."
+    )
+    status = serializers.ChoiceField(required=False, choices=["active", "cancelled"])
+
+
+class SubscriptionReadOutput(SubscriptionOutput):
+    """A recurring subscription as the reads (and Zapier's Find Subscription) give it."""
+
+    lead_email = serializers.EmailField(source="lead.email")
+    product_id = serializers.IntegerField(source="sale.product_id")
+    product_name = serializers.CharField(source="sale.product.name")
+    price_point_id = serializers.IntegerField(source="sale.price_point_id")
+    amount = serializers.DecimalField(source="sale.amount", max_digits=12, decimal_places=2)
+    currency = serializers.CharField(source="sale.currency")
+    created_at = serializers.DateTimeField()
 
 
 class CancelOutput(serializers.Serializer):

@@ -68,6 +68,7 @@ from .models import (
     gdpr_transition_allowed,
     iso_utc,
 )
+from .selectors import asset_resolve
 
 GDPR_NOT_SETTABLE_MESSAGE = (
     "GDPR status cannot be set or changed here: GDPR consent is only given by the lead through a hosted "
@@ -189,11 +190,51 @@ def _transaction_details(txn: Transaction, *, lead: Lead, subscription_id: int |
             "product_id": txn.product_id,
             "product_name": txn.product.name,
             "product_price_point": txn.price_point.number,
+            "price_point_id": txn.price_point_id,
             "transaction_quantity": txn.quantity,
             "transaction_full_amount": str(txn.amount),
             "transaction_currency": txn.currency,
             "transaction_internal_subscription_id": subscription_id,
             "transaction_test": txn.test,
+        }
+    }
+
+
+def _form_details(form: Form) -> dict:
+    return {"form": {"form_id": form.pk, "form_name": form.name}}
+
+
+def _score_details(*, points: int, previous_peak: int, new_peak: int) -> dict:
+    return {"points": points, "previous_peak": previous_peak, "new_peak": new_peak}
+
+
+def _video_details(video: Video) -> dict:
+    return {"video": {"video_id": video.pk, "video_name": video.name}}
+
+
+def _kartra_page_details(page: Page) -> dict:
+    return {"kartra_page": {"kartra_page_id": page.pk, "kartra_page_name": page.name}}
+
+
+def _external_page_details(url: str) -> dict:
+    return {"external_page": {"url": url}}
+
+
+def _tracking_link_details(tracking_link: TrackingLink) -> dict:
+    return {
+        "tracking_link": {
+            "tracking_link_id": tracking_link.pk,
+            "tracking_link_name": tracking_link.name,
+            "target_url": tracking_link.target_url,
+        }
+    }
+
+
+def _split_test_link_details(split_test_link: SplitTestLink) -> dict:
+    return {
+        "page_split_test_link": {
+            "page_split_test_link_id": split_test_link.pk,
+            "page_split_test_link_name": split_test_link.name,
         }
     }
 
@@ -222,6 +263,62 @@ def _calendar_details(booking: CalendarBooking, *, lead: Lead) -> dict:
             "ends_at": iso_utc(booking.ends_at),
         }
     }
+
+
+_TAG_EVENTS = (LeadAction.ASSIGN_TAG, LeadAction.UNASSIGN_TAG)
+_LIST_EVENTS = (LeadAction.LIST_SUBSCRIPTION, LeadAction.LIST_UNSUBSCRIPTION)
+_SEQUENCE_EVENTS = (
+    LeadAction.SEQUENCE_SUBSCRIPTION,
+    LeadAction.SEQUENCE_UNSUBSCRIPTION,
+    LeadAction.SEQUENCE_COMPLETION,
+)
+_TRANSACTION_EVENTS = (
+    LeadAction.BUY_PRODUCT,
+    LeadAction.REFUND_PRODUCT,
+    LeadAction.PARTIAL_REFUND_PRODUCT,
+    LeadAction.CANCEL_SUBSCRIPTION,
+)
+_CALENDAR_EVENTS = (LeadAction.CALENDAR_SUBSCRIBE, LeadAction.CALENDAR_COMPLETE, LeadAction.CALENDAR_CANCEL)
+
+
+def action_details_build(*, action: str, **objects: Any) -> dict:
+    """The action_details document of an event of `action`, from the objects its service works on:
+    the same builders the services write real events with, for whatever needs the shape without
+    writing an event (zaphooks.samples: the hook samples and the Zapier app's static samples).
+
+    Objects by event: tag; lead_list; form; sequence; tracking_link; video; points, previous_peak,
+    new_peak; product; level (with its membership); transaction, lead, subscription_id; booking
+    (with its class and calendar), lead; page; url; split_test_link."""
+    o = objects
+    if action in _TAG_EVENTS:
+        return _tag_details(o["tag"])
+    if action in _LIST_EVENTS:
+        return _list_details(o["lead_list"])
+    if action in _SEQUENCE_EVENTS:
+        return _sequence_details(o["sequence"])
+    if action in _TRANSACTION_EVENTS:
+        return _transaction_details(o["transaction"], lead=o["lead"], subscription_id=o.get("subscription_id"))
+    if action in _CALENDAR_EVENTS:
+        return _calendar_details(o["booking"], lead=o["lead"])
+    builders = {
+        LeadAction.FILLED_FORM: lambda: _form_details(o["form"]),
+        LeadAction.TRACKING_LINK_CLICK: lambda: _tracking_link_details(o["tracking_link"]),
+        LeadAction.VIDEO_PLAY: lambda: _video_details(o["video"]),
+        LeadAction.VIDEO_COMPLETE: lambda: _video_details(o["video"]),
+        LeadAction.REACHES_SCORE: lambda: _score_details(
+            points=o["points"], previous_peak=o["previous_peak"], new_peak=o["new_peak"]
+        ),
+        LeadAction.AFFILIATE_SIGNUP: lambda: _product_details(o["product"]),
+        LeadAction.JV_SIGNUP: lambda: _product_details(o["product"]),
+        LeadAction.MEMBERSHIP_GRANTED: lambda: _membership_details(o["level"]),
+        LeadAction.MEMBERSHIP_REVOKED: lambda: _membership_details(o["level"]),
+        LeadAction.KARTRA_PAGE_VISIT: lambda: _kartra_page_details(o["page"]),
+        LeadAction.EXTERNAL_PAGE_VISIT: lambda: _external_page_details(o["url"]),
+        LeadAction.CLICK_PAGE_SPLIT_TEST_LINK: lambda: _split_test_link_details(o["split_test_link"]),
+    }
+    if action not in builders:
+        raise ValueError(f"Unknown lead event action: {action}")
+    return builders[action]()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,8 +499,26 @@ def _option_id(raw: Any) -> int | None:
     return None
 
 
+def _option_pick(options: dict[int, str], item: Any) -> tuple[int | None, str | None]:
+    """(option id, error) for an option given by its id or by its name (exact, then ignoring case)."""
+    option_id = _option_id(item)
+    if option_id is not None and option_id in options:
+        return option_id, None
+    if isinstance(item, str) and item.strip():
+        wanted = item.strip()
+        for by_name in (lambda name: name == wanted, lambda name: name.casefold() == wanted.casefold()):
+            found = [pk for pk, name in options.items() if by_name(name)]
+            if found:
+                return found[0], None
+        if option_id is None:
+            return None, f'Unknown option "{wanted[:200]}"; give an option id or its exact name.'
+    if option_id is not None:
+        return None, "Unknown option id."
+    return None, "Give an option id or its exact name."
+
+
 def _custom_field_value(field: CustomField, raw: Any) -> tuple[Any, str | None]:
-    """(stored value or None to clear, error message or None)."""
+    """(stored value or None to clear, error message or None). Options are given by id or by name."""
     if raw is None or raw == "" or raw == []:
         return None, None
     if not field.has_options:
@@ -414,28 +529,30 @@ def _custom_field_value(field: CustomField, raw: Any) -> tuple[Any, str | None]:
         if len(text) > limit:
             return None, f"Ensure this value has at most {limit} characters."
         return text, None
-    valid_ids = {option.pk for option in field.options.all()}
+    options = {option.pk: option.value for option in field.options.all()}
     if field.type == CustomFieldType.CHECKBOX:
         if not isinstance(raw, list):
-            return None, "Give a list of option ids."
-        ids = [_option_id(item) for item in raw]
-        if any(option_id is None for option_id in ids):
-            return None, "Give a list of option ids."
-        if any(option_id not in valid_ids for option_id in ids):
-            return None, "Unknown option id."
+            return None, "Give a list of option ids or names."
+        ids = []
+        for item in raw:
+            option_id, error = _option_pick(options, item)
+            if error:
+                return None, error
+            ids.append(option_id)
         return sorted(set(ids)), None
-    option_id = _option_id(raw)
-    if option_id is None:
-        return None, "Give one option id."
-    if option_id not in valid_ids:
-        return None, "Unknown option id."
+    if isinstance(raw, list):
+        return None, "Give one option id or name."
+    option_id, error = _option_pick(options, raw)
+    if error:
+        return None, error
     return [option_id], None
 
 
 @transaction.atomic
 def lead_custom_fields_set(*, lead: Lead, values: dict[str, Any]) -> Lead:
-    """Set custom field values by identifier: a string for text fields, an option id for drop-down and
-    radio, a list of option ids for checkbox; empty ("" / None / []) clears. All or nothing."""
+    """Set custom field values by identifier: a string for text fields, an option (id or name) for
+    drop-down and radio, a list of options (ids or names) for checkbox; empty ("" / None / []) clears.
+    All or nothing."""
     _custom_fields_write(lead=lead, values=values, new_lead=False)
     return lead
 
@@ -539,6 +656,26 @@ def asset_create(*, account: Account, model: type[Asset], name: str, **fields: A
     asset = model(account=account, name=(name or "").strip(), **fields)
     _save_asset(asset)
     return asset
+
+
+def asset_get_or_create(
+    *, account: Account, model: type[Asset], ref: int | str, create_if_missing: bool = False
+) -> Asset:
+    """The account's asset by id or exact name (leads.selectors.asset_resolve); with
+    create_if_missing, a name that matches none is created in the caller's transaction (an id is
+    never invented: a number given as a number still answers "does not exist")."""
+    try:
+        return asset_resolve(account=account, model=model, ref=ref)
+    except NotFound:
+        if not create_if_missing or not isinstance(ref, str) or not ref.strip():
+            raise
+    try:
+        return asset_create(account=account, model=model, name=ref)
+    except ApplicationError as error:
+        if error.code != "name_taken":
+            raise
+        # Created by a concurrent request since the lookup: that one is the asset.
+        return asset_resolve(account=account, model=model, ref=ref)
 
 
 @transaction.atomic
@@ -681,6 +818,16 @@ def lead_tag_assign(*, lead: Lead, tag: Tag) -> bool:
     )
 
 
+def lead_tag_assign_by_ref(*, lead: Lead, tag: int | str, create_if_missing: bool = False) -> Tag:
+    """assign_tag by the tag's id or exact name; with create_if_missing a new name creates the tag in
+    the same transaction as the assignment (a failed assignment leaves no tag behind). Without it,
+    lead_tag_assign's own transaction is the only one (the API's query budget)."""
+    with transaction.atomic() if create_if_missing else nullcontext():
+        found = asset_get_or_create(account=lead.account, model=Tag, ref=tag, create_if_missing=create_if_missing)
+        lead_tag_assign(lead=lead, tag=found)
+    return found
+
+
 @transaction.atomic
 def lead_tag_unassign(*, lead: Lead, tag: Tag) -> bool:
     """Remove the tag; True when the lead had it."""
@@ -707,6 +854,17 @@ def lead_list_subscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription:
         subscription.refresh_from_db()
     lead_event_write(lead=lead, action=LeadAction.LIST_SUBSCRIPTION, details=_list_details(lead_list))
     return subscription
+
+
+def lead_list_subscribe_by_ref(*, lead: Lead, lead_list: int | str, create_if_missing: bool = False) -> LeadList:
+    """subscribe_lead_to_list by the list's id or exact name; with create_if_missing a new name creates
+    the list in the same transaction as the subscription."""
+    with transaction.atomic() if create_if_missing else nullcontext():
+        found = asset_get_or_create(
+            account=lead.account, model=LeadList, ref=lead_list, create_if_missing=create_if_missing
+        )
+        lead_list_subscribe(lead=lead, lead_list=found)
+    return found
 
 
 @transaction.atomic
@@ -738,7 +896,7 @@ def _points_apply(*, lead: Lead, delta: int, reason: str, expires_at: datetime |
         lead_event_write(
             lead=lead,
             action=LeadAction.REACHES_SCORE,
-            details={"points": new_score, "previous_peak": previous_peak, "new_peak": new_peak},
+            details=_score_details(points=new_score, previous_peak=previous_peak, new_peak=new_peak),
         )
     return change
 
@@ -1113,9 +1271,7 @@ def lead_jv_signup(*, lead: Lead, product: Product) -> PartnerSignup:
 def lead_form_filled(*, lead: Lead, form: Form) -> LeadEvent:
     """Record a form submission (filled_form) and apply the form's lists and tags (their events too)."""
     _check_same_account(lead, form)
-    event = lead_event_write(
-        lead=lead, action=LeadAction.FILLED_FORM, details={"form": {"form_id": form.pk, "form_name": form.name}}
-    )
+    event = lead_event_write(lead=lead, action=LeadAction.FILLED_FORM, details=_form_details(form))
     for lead_list in form.lists.all():
         lead_list_subscribe(lead=lead, lead_list=lead_list)
     for tag in form.tags.all():
@@ -1132,7 +1288,7 @@ def _activity(*, lead: Lead, kind: str, action: LeadAction, details: dict, **tar
 @transaction.atomic
 def lead_kartra_page_visit_record(*, lead: Lead, page: Page) -> LeadActivity:
     _check_same_account(lead, page)
-    details = {"kartra_page": {"kartra_page_id": page.pk, "kartra_page_name": page.name}}
+    details = _kartra_page_details(page)
     return _activity(
         lead=lead, kind=LeadActivity.Kind.PAGE_VISIT, action=LeadAction.KARTRA_PAGE_VISIT, details=details, page=page
     )
@@ -1146,13 +1302,13 @@ def lead_external_page_visit_record(*, lead: Lead, url: str) -> LeadActivity:
     except ValidationError as error:
         raise _validation_error_to_application(error) from None
     activity.save()
-    lead_event_write(lead=lead, action=LeadAction.EXTERNAL_PAGE_VISIT, details={"external_page": {"url": activity.url}})
+    lead_event_write(lead=lead, action=LeadAction.EXTERNAL_PAGE_VISIT, details=_external_page_details(activity.url))
     return activity
 
 
 def _video_activity(*, lead: Lead, video: Video, kind: str, action: LeadAction) -> LeadActivity:
     _check_same_account(lead, video)
-    details = {"video": {"video_id": video.pk, "video_name": video.name}}
+    details = _video_details(video)
     return _activity(lead=lead, kind=kind, action=action, details=details, video=video)
 
 
@@ -1171,13 +1327,7 @@ def lead_video_complete_record(*, lead: Lead, video: Video) -> LeadActivity:
 @transaction.atomic
 def lead_tracking_link_click_record(*, lead: Lead, tracking_link: TrackingLink) -> LeadActivity:
     _check_same_account(lead, tracking_link)
-    details = {
-        "tracking_link": {
-            "tracking_link_id": tracking_link.pk,
-            "tracking_link_name": tracking_link.name,
-            "target_url": tracking_link.target_url,
-        }
-    }
+    details = _tracking_link_details(tracking_link)
     return _activity(
         lead=lead,
         kind=LeadActivity.Kind.TRACKING_LINK_CLICK,
@@ -1190,12 +1340,7 @@ def lead_tracking_link_click_record(*, lead: Lead, tracking_link: TrackingLink) 
 @transaction.atomic
 def lead_split_test_link_click_record(*, lead: Lead, split_test_link: SplitTestLink) -> LeadActivity:
     _check_same_account(lead, split_test_link)
-    details = {
-        "page_split_test_link": {
-            "page_split_test_link_id": split_test_link.pk,
-            "page_split_test_link_name": split_test_link.name,
-        }
-    }
+    details = _split_test_link_details(split_test_link)
     return _activity(
         lead=lead,
         kind=LeadActivity.Kind.SPLIT_TEST_LINK_CLICK,

@@ -11,7 +11,9 @@ from . import filters, samples, selectors, services
 
 FILTER_HELP = (
     "Optional: the asset the event is about, by id or exact name. Keys: tag, list, form, sequence, tracking_link, "
-    "video, page, split_test_link, calendar (+ class), membership (+ level), product (+ price_point, its number); "
+    "video, page, split_test_link, calendar (+ class), membership (+ level), product, price_point (its id, "
+    "`price_points[].id` of the products list and `price_point_id` of the payload; within the product when "
+    "both are given); "
     "reaches_score requires score (a positive integer). A key that does not fit the event, or an unknown asset, "
     "is a 400."
 )

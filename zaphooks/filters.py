@@ -32,8 +32,11 @@ KEY_EVENTS: dict[str, tuple[str, ...]] = {
     "score": ("reaches_score",),
 }
 
-# A child key needs its parent: a class is looked up within a calendar, and so on.
+# A child key is resolved within its parent: a class within a calendar, and so on. A class or a
+# level is named by id or by a name unique only within its parent, so it needs the parent; a
+# price point is named by its id, unique on its own, so the product is optional (checked when given).
 PARENT_KEY = {"class": "calendar", "level": "membership", "price_point": "product"}
+PARENT_REQUIRED = {"class", "level"}
 
 # The names under which an asset's id appears inside action_details (searched at any depth).
 DETAIL_ID_KEYS: dict[str, tuple[str, ...]] = {
@@ -50,7 +53,8 @@ DETAIL_ID_KEYS: dict[str, tuple[str, ...]] = {
     "membership": ("membership_id",),
     "level": ("level_id",),
     "product": ("product_id",),
-    "price_point": ("product_price_point",),
+    # The price point's id (unique across products), not its number within the product.
+    "price_point": ("price_point_id",),
 }
 
 
@@ -73,7 +77,7 @@ def filter_problems(event: str, raw: dict) -> dict[str, list[str]]:
                 problems[key] = ["The score must be a positive integer."]
         elif isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
             problems[key] = ["Give the id or the exact name."]
-        elif key in PARENT_KEY and PARENT_KEY[key] not in raw:
+        elif key in PARENT_REQUIRED and PARENT_KEY[key] not in raw:
             problems[key] = [f"Give the {PARENT_KEY[key]} too."]
     if event == "reaches_score" and "score" not in raw:
         problems["score"] = ["The reaches_score event needs a score (a positive integer)."]

@@ -375,8 +375,7 @@ def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
             membership = leads_models.Membership.objects.get(account=account, pk=parent_id)
             return leads_selectors.membership_level_resolve(membership=membership, ref=ref).pk
         if key == "price_point":
-            product = leads_models.Product.objects.get(account=account, pk=parent_id)
-            return leads_selectors.price_point_resolve(product=product, number=ref).number
+            return leads_selectors.price_point_get(account=account, id=ref, product_id=parent_id).pk
         raise NotFound(f"Unknown filter {key}")
 
     return resolve

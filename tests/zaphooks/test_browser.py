@@ -46,8 +46,8 @@ def test_owner_adds_an_endpoint_and_sees_it_listed_with_a_masked_target(log_in, 
     page = log_in(account.owner.email)
     page.goto(url("zaphooks:hooks"))
     page.get_by_label("Endpoint URL").fill("https://crm.example.com/kartra/inbound-7f3a")
-    page.get_by_label("Lead is assigned tag (assign_tag)").check()
-    page.get_by_label("Lead buys product (buy_product)").check()
+    page.get_by_label("Lead Is Assigned Tag (assign_tag)").check()
+    page.get_by_label("Customer Buys Product (buy_product)").check()
     page.get_by_role("button", name="Add endpoint").click()
 
     page.get_by_text("Endpoint added.").wait_for()
@@ -65,9 +65,9 @@ def test_owner_edits_an_endpoints_url_and_events(log_in, url, account):
     page.goto(url("zaphooks:hooks"))
     page.locator("#subscriptions tbody tr", has_text="Outbound endpoint").get_by_role("link", name="Edit").click()
     assert page.get_by_label("Endpoint URL").input_value() == endpoint.target_url
-    assert page.get_by_label("Lead is assigned tag (assign_tag)").is_checked()
+    assert page.get_by_label("Lead Is Assigned Tag (assign_tag)").is_checked()
     page.get_by_label("Endpoint URL").fill("https://erp.example.com/hooks/kartra-99ab")
-    page.get_by_label("Lead is assigned tag (assign_tag)").uncheck()
+    page.get_by_label("Lead Is Assigned Tag (assign_tag)").uncheck()
     page.get_by_label("Lead fills opt-in form (filled_form)").check()
     page.get_by_role("button", name="Save endpoint").click()
 
@@ -108,7 +108,7 @@ def test_owner_who_unticks_every_event_sees_the_error_by_the_events(log_in, url,
     endpoint = EndpointFactory(account=account, events=["assign_tag"])
     page = log_in(account.owner.email)
     page.goto(url("zaphooks:endpoint_edit", endpoint.pk))
-    page.get_by_label("Lead is assigned tag (assign_tag)").uncheck()
+    page.get_by_label("Lead Is Assigned Tag (assign_tag)").uncheck()
     page.get_by_role("button", name="Save endpoint").click()
 
     events = page.get_by_role("group", name="Events to send")

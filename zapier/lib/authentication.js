@@ -10,7 +10,9 @@ module.exports = {
       required: true,
       type: 'string',
       default: 'https://app.kartra.com',
-      helpText: 'The address of your Kartra Integrations service, e.g. `https://app.kartra.com`.',
+      helpText:
+        'The **API URL** shown on your [API credentials page](https://app.kartra.com/settings/api/), ' +
+        'e.g. `https://app.kartra.com`. It must start with `https://`.',
     },
     {
       key: 'api_key',
@@ -18,7 +20,8 @@ module.exports = {
       required: true,
       type: 'string',
       helpText:
-        'Found in Kartra under [Settings > Integrations > My API](https://app.kartra.com/integrations/api/key).',
+        'The **API key** shown on your [API credentials page](https://app.kartra.com/settings/api/) ' +
+        '(available once Zapier access is activated in My integrations).',
     },
     {
       key: 'api_password',
@@ -26,8 +29,8 @@ module.exports = {
       required: true,
       type: 'password',
       helpText:
-        'Shown once, next to your API key in [My API](https://app.kartra.com/integrations/api/key); ' +
-        'regenerate it there if you lost it.',
+        'The **API password**, shown once on your [API credentials page](https://app.kartra.com/settings/api/) ' +
+        'when it is created; regenerate it there if you lost it.',
     },
   ],
   // Any 2xx is a working connection; 401 / 403 are turned into clear messages by handleErrors.

@@ -8,9 +8,37 @@ const API = '/api/v1';
 
 const NO_LEAD_FOUND = 'No lead found';
 
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+// The API URL the owner pasted, checked: https, or plain http only to this machine (a service
+// under development) or with KARTRA_ALLOW_HTTP=true (a development flag of the app's environment).
+// The API key and password travel in every request: never in clear over a network.
+const checkBaseUrl = (z, baseUrl) => {
+  let url;
+  try {
+    url = new URL(String(baseUrl).trim());
+  } catch {
+    throw new z.errors.Error(
+      `The Kartra API URL "${baseUrl}" is not a web address: paste it as shown on your API credentials page, ` +
+        'e.g. https://app.kartra.com',
+      'invalid_base_url',
+      400,
+    );
+  }
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && (LOCAL_HOSTS.has(url.hostname) || process.env.KARTRA_ALLOW_HTTP === 'true')) return;
+  throw new z.errors.Error(
+    `The Kartra API URL must start with https:// (got "${url.protocol}//${url.host}"): your API key and ` +
+      'password would otherwise travel unencrypted. Copy the https address from your API credentials page.',
+    'insecure_base_url',
+    400,
+  );
+};
+
 // beforeRequest: authenticate and resolve `/api/v1/...` against the account's base URL.
 const addAuthAndBaseUrl = (request, z, bundle) => {
   const { base_url: baseUrl, api_key: key, api_password: password } = bundle.authData || {};
+  if (baseUrl) checkBaseUrl(z, baseUrl);
   if (baseUrl && !/^https?:\/\//i.test(request.url)) {
     request.url = baseUrl.replace(/\/+$/, '') + '/' + request.url.replace(/^\/+/, '');
   }
@@ -37,7 +65,7 @@ const raiseForError = (z, response) => {
   if (response.status === 401) {
     throw new z.errors.Error(
       'Kartra refused the API credentials: check your API key and API password ' +
-        '(Settings > Integrations > My API) and reconnect the account.',
+        '(your API credentials page, /settings/api/) and reconnect the account.',
       'invalid_credentials',
       401,
     );
@@ -80,4 +108,4 @@ const isLeadNotFound = (z, response) => {
   return false;
 };
 
-module.exports = { API, NO_LEAD_FOUND, addAuthAndBaseUrl, handleErrors, raiseForError, isLeadNotFound };
+module.exports = { API, NO_LEAD_FOUND, addAuthAndBaseUrl, checkBaseUrl, handleErrors, raiseForError, isLeadNotFound };

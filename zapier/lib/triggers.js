@@ -5,34 +5,55 @@ const { API } = require('./http');
 const { assetField } = require('./fields');
 const { eventSample, outputFieldsFrom } = require('./samples');
 
-// [event (= trigger key), label as in the seed, noun, filter keys of POST /api/v1/hooks]
+// [event (= trigger key), label (the seed's words in title case, = leads.models.LeadAction's label;
+//  a Python test checks they are equal), noun, filter keys of POST /api/v1/hooks, what it watches]
 const TRIGGERS = [
-  ['assign_tag', 'Lead is assigned tag', 'Tag', ['tag']],
-  ['unassign_tag', 'Lead is unassigned tag', 'Tag', ['tag']],
-  ['list_subscription', 'Lead subscribes to list', 'List Subscription', ['list']],
-  ['list_unsubscription', 'Lead is unsubscribed from list', 'List Unsubscription', ['list']],
-  ['filled_form', 'Lead fills opt-in form', 'Form', ['form']],
-  ['sequence_subscription', 'Lead is added to sequence', 'Sequence Subscription', ['sequence']],
-  ['sequence_unsubscription', 'Lead is removed from sequence', 'Sequence Unsubscription', ['sequence']],
-  ['sequence_completion', 'Lead completes sequence', 'Sequence Completion', ['sequence']],
-  ['tracking_link_click', 'Lead clicks on a tracking link', 'Tracking Link Click', ['tracking_link']],
-  ['video_play', 'Lead plays a Kartra video', 'Video Play', ['video']],
-  ['video_complete', 'Lead completes a Kartra video', 'Video Completion', ['video']],
-  ['reaches_score', 'Lead reaches score for the first time', 'Score', ['score']],
-  ['affiliate_signup', 'Affiliate signs up for product', 'Affiliate', ['product']],
-  ['jv_signup', 'JV signs up for product', 'JV Partner', ['product']],
-  ['membership_granted', 'Lead is granted access to membership', 'Membership Access', ['membership', 'level']],
-  ['membership_revoked', 'Lead is revoked access to membership', 'Membership Revocation', ['membership', 'level']],
-  ['buy_product', 'Customer buys product', 'Purchase', ['product', 'price_point']],
-  ['refund_product', 'Customer refunds product', 'Refund', ['product', 'price_point']],
-  ['cancel_subscription', 'Customer cancels subscription', 'Cancellation', ['product', 'price_point']],
-  ['calendar_subscribe', 'Lead registers a calendar', 'Calendar Registration', ['calendar', 'class']],
-  ['calendar_complete', 'Lead completes a calendar', 'Calendar Completion', ['calendar', 'class']],
-  ['calendar_cancel', 'Lead cancels a calendar', 'Calendar Cancellation', ['calendar', 'class']],
-  ['kartra_page_visit', 'Lead visits a Kartra page', 'Page Visit', ['page']],
-  ['external_page_visit', 'Lead visits external page', 'External Page Visit', []],
-  ['click_page_split_test_link', 'Lead clicks on page split test link', 'Split Test Link Click', ['split_test_link']],
-  ['partial_refund_product', 'Customer partial refunds product', 'Partial Refund', ['product', 'price_point']],
+  ['assign_tag', 'Lead Is Assigned Tag', 'Tag', ['tag'], 'a tag is assigned to a lead'],
+  ['unassign_tag', 'Lead Is Unassigned Tag', 'Tag', ['tag'], 'a tag is removed from a lead'],
+  ['list_subscription', 'Lead Subscribes to List', 'List Subscription', ['list'], 'a lead subscribes to a list'],
+  ['list_unsubscription', 'Lead Is Unsubscribed From List', 'List Unsubscription', ['list'],
+    'a lead is unsubscribed from a list'],
+  ['filled_form', 'Lead Fills Opt-In Form', 'Form', ['form'], 'a lead submits one of your opt-in forms'],
+  ['sequence_subscription', 'Lead Is Added to Sequence', 'Sequence Subscription', ['sequence'],
+    'a lead is added to an email sequence'],
+  ['sequence_unsubscription', 'Lead Is Removed From Sequence', 'Sequence Unsubscription', ['sequence'],
+    'a lead is removed from an email sequence'],
+  ['sequence_completion', 'Lead Completes Sequence', 'Sequence Completion', ['sequence'],
+    'a lead receives the last step of an email sequence'],
+  ['tracking_link_click', 'Lead Clicks on a Tracking Link', 'Tracking Link Click', ['tracking_link'],
+    'a lead clicks one of your tracking links'],
+  ['video_play', 'Lead Plays a Kartra Video', 'Video Play', ['video'], 'a lead starts playing one of your videos'],
+  ['video_complete', 'Lead Completes a Kartra Video', 'Video Completion', ['video'],
+    'a lead watches one of your videos to the end'],
+  ['reaches_score', 'Lead Reaches Score for the First Time', 'Score', ['score'],
+    "a lead's score reaches the number you set, once per lead"],
+  ['affiliate_signup', 'Affiliate Signs Up for Product', 'Affiliate', ['product'],
+    'someone signs up as an affiliate of one of your products'],
+  ['jv_signup', 'JV Signs Up for Product', 'JV Partner', ['product'],
+    'someone signs up as a joint-venture partner of one of your products'],
+  ['membership_granted', 'Lead Is Granted Access to Membership', 'Membership Access', ['membership', 'level'],
+    'a lead is given access to a membership level'],
+  ['membership_revoked', 'Lead Is Revoked Access to Membership', 'Membership Revocation', ['membership', 'level'],
+    "a lead's access to a membership is revoked"],
+  ['buy_product', 'Customer Buys Product', 'Purchase', ['product', 'price_point'],
+    'a customer buys one of your products'],
+  ['refund_product', 'Customer Refunds Product', 'Refund', ['product', 'price_point'],
+    'a purchase is refunded in full'],
+  ['cancel_subscription', 'Customer Cancels Subscription', 'Cancellation', ['product', 'price_point'],
+    'a recurring subscription is cancelled'],
+  ['calendar_subscribe', 'Lead Registers a Calendar', 'Calendar Registration', ['calendar', 'class'],
+    'a lead books a class of one of your calendars'],
+  ['calendar_complete', 'Lead Completes a Calendar', 'Calendar Completion', ['calendar', 'class'],
+    'a booked class has taken place'],
+  ['calendar_cancel', 'Lead Cancels a Calendar', 'Calendar Cancellation', ['calendar', 'class'],
+    'a lead cancels a class booking'],
+  ['kartra_page_visit', 'Lead Visits a Kartra Page', 'Page Visit', ['page'], 'a lead visits one of your pages'],
+  ['external_page_visit', 'Lead Visits External Page', 'External Page Visit', [],
+    'a lead visits a page outside Kartra that carries your tracking code'],
+  ['click_page_split_test_link', 'Lead Clicks on Page Split Test Link', 'Split Test Link Click', ['split_test_link'],
+    'a lead clicks a split-test link of one of your pages'],
+  ['partial_refund_product', 'Customer Partial Refunds Product', 'Partial Refund', ['product', 'price_point'],
+    'part of a purchase is refunded'],
 ];
 
 const SCORE_FIELD = {
@@ -51,14 +72,14 @@ const filterOf = (inputData, keys) =>
     keys.filter((k) => inputData?.[k] !== undefined && inputData[k] !== '').map((k) => [k, inputData[k]]),
   );
 
-const hookTrigger = ([event, label, noun, filterKeys]) => {
+const hookTrigger = ([event, label, noun, filterKeys, what]) => {
   const sample = eventSample(event);
   return {
     key: event,
     noun,
     display: {
       label,
-      description: `Triggers when ${label[0].toLowerCase()}${label.slice(1)} (instant).`,
+      description: `Triggers when ${what} (instant).`,
     },
     operation: {
       type: 'hook',

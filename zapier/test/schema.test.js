@@ -7,9 +7,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { compileApp, validateApp } = require('zapier-platform-core/src/tools/schema');
 const App = require('../index');
+const { titleCase } = require('../lib/titlecase');
 
-// Copied from shared/seed/kartra-zapier-integration.txt (cross-checked below when it is there).
-const SEED_TRIGGERS = [
+// The seed's words (shared/seed/kartra-zapier-integration.txt; cross-checked below when it is there),
+// in title case by the app's one rule (lib/titlecase.js).
+const SEED_TRIGGER_WORDS = [
   'Lead is assigned tag', 'Lead is unassigned tag', 'Lead subscribes to list', 'Lead is unsubscribed from list',
   'Lead fills opt-in form', 'Lead is added to sequence', 'Lead is removed from sequence', 'Lead completes sequence',
   'Lead clicks on a tracking link', 'Lead plays a Kartra video', 'Lead completes a Kartra video',
@@ -19,7 +21,7 @@ const SEED_TRIGGERS = [
   'Lead completes a calendar', 'Lead cancels a calendar', 'Lead visits a Kartra page', 'Lead visits external page',
   'Lead clicks on page split test link', 'Customer partial refunds product',
 ];
-const SEED_ACTIONS = [
+const SEED_ACTION_WORDS = [
   'Retrieve all the tags in your account', 'Retrieve all the lists in your account', 'Unassign tag from lead',
   'Subscribe lead to list', 'Unsubscribe lead from list', 'Add points to lead', 'Remove points from lead',
   'Subscribe lead to sequence', 'Unsubscribe lead from sequence', 'Retrieve all the sequences in your account',
@@ -27,6 +29,8 @@ const SEED_ACTIONS = [
   'Subscribe lead to calendar', 'Cancel lead subscription to calendar', 'Create new lead', 'Edit lead',
   'Retrieve all the custom fields in your account', 'Create custom field', 'Retrieve lead details', 'Search lead',
 ];
+const SEED_TRIGGERS = SEED_TRIGGER_WORDS.map(titleCase);
+const SEED_ACTIONS = SEED_ACTION_WORDS.map(titleCase);
 const EVENTS = [
   'assign_tag', 'unassign_tag', 'list_subscription', 'list_unsubscription', 'filled_form', 'sequence_subscription',
   'sequence_unsubscription', 'sequence_completion', 'tracking_link_click', 'video_play', 'video_complete',
@@ -44,6 +48,14 @@ const hidden = Object.values(App.triggers).filter((t) => t.display.hidden);
 
 test('the app definition validates with the SDK schema', () => {
   assert.deepEqual(validateApp(compileApp(App)), []);
+});
+
+test('title case: the seed words become the labels Zapier asks for (D018)', () => {
+  assert.equal(titleCase('Lead plays a Kartra video'), 'Lead Plays a Kartra Video');
+  assert.equal(titleCase('Lead fills opt-in form'), 'Lead Fills Opt-In Form');
+  assert.equal(titleCase('Retrieve all the tags in your account'), 'Retrieve All the Tags in Your Account');
+  assert.equal(titleCase('JV signs up for product'), 'JV Signs Up for Product');
+  assert.equal(titleCase('Unassign tag from lead'), 'Unassign Tag From Lead');
 });
 
 test('26 instant REST-hook triggers, keyed by event, labelled as in the seed', () => {
@@ -74,9 +86,9 @@ test('a hidden, paginated dropdown trigger for every asset kind, and every dropd
   }
 });
 
-test('the 22 actions of the seed, a Find Lead search and its search-or-create', () => {
+test('the 22 actions of the seed, Find Lead / Transaction / Subscription searches, Find or Create Lead', () => {
   assert.deepEqual(Object.values(App.creates).map((c) => c.display.label).sort(), [...SEED_ACTIONS].sort());
-  assert.deepEqual(Object.keys(App.searches), ['find_lead']);
+  assert.deepEqual(Object.keys(App.searches), ['find_lead', 'find_transaction', 'find_subscription']);
   assert.deepEqual(App.searchOrCreates.find_lead, {
     key: 'find_lead',
     display: App.searchOrCreates.find_lead.display,
@@ -102,6 +114,6 @@ test('the labels match the seed document itself, when it is beside the repositor
   const numbered = (after, before) =>
     text.slice(text.indexOf(after), text.indexOf(before, text.indexOf(after)))
       .split('\n').map((l) => l.match(/^\s*\d+\.\s+(.*\S)\s*$/)).filter(Boolean).map((m) => m[1]);
-  assert.deepEqual(numbered('number of triggers', 'After selecting'), SEED_TRIGGERS);
-  assert.deepEqual(numbered('number of actions', 'Once the type of action'), SEED_ACTIONS);
+  assert.deepEqual(numbered('number of triggers', 'After selecting'), SEED_TRIGGER_WORDS);
+  assert.deepEqual(numbered('number of actions', 'Once the type of action'), SEED_ACTION_WORDS);
 });
