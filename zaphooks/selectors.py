@@ -111,9 +111,7 @@ def filters_described(*, account: Account, subscriptions: list[Subscription]) ->
     wanted: dict[str, set] = {}
     for subscription in subscriptions:
         for key, value in (subscription.filter_resolved or {}).items():
-            if key == "price_point":
-                wanted.setdefault(key, set()).add((subscription.filter_resolved.get("product"), value))
-            elif key != "score":
+            if key != "score":
                 wanted.setdefault(key, set()).add(value)
     names: dict[str, dict] = {}
     models = filter_asset_models()
@@ -126,14 +124,12 @@ def filters_described(*, account: Account, subscriptions: list[Subscription]) ->
         elif key == "level":
             rows = leads_models.MembershipLevel.objects.filter(membership__account=account, pk__in=ids)
             rows = rows.values_list("pk", "name")
-        elif key == "price_point":  # resolved to the number within its product
+        elif key == "price_point":  # resolved to its id (price_point_id)
             rows = [
-                ((product_id, number), f"{number} ({amount} {currency})")
-                for product_id, number, amount, currency in leads_models.PricePoint.objects.filter(
-                    product__account=account,
-                    product_id__in={product for product, _ in ids},
-                    number__in={number for _, number in ids},
-                ).values_list("product_id", "number", "amount", "currency")
+                (pk, f"{number} ({amount} {currency})")
+                for pk, number, amount, currency in leads_models.PricePoint.objects.filter(
+                    product__account=account, pk__in=ids
+                ).values_list("pk", "number", "amount", "currency")
             ]
         else:
             rows = []
@@ -145,11 +141,7 @@ def filters_described(*, account: Account, subscriptions: list[Subscription]) ->
         parts = []
         resolved = subscription.filter_resolved or {}
         for key, value in sorted(resolved.items(), key=lambda item: order.get(item[0], len(order))):
-            if key == "score":
-                name = str(value)
-            else:
-                lookup = (resolved.get("product"), value) if key == "price_point" else value
-                name = names.get(key, {}).get(lookup) or f"#{value} (deleted)"
+            name = str(value) if key == "score" else names.get(key, {}).get(value) or f"#{value} (deleted)"
             parts.append(FilterPart(label=labels.get(key, key), value=name))
         described[subscription.pk] = parts
     return described

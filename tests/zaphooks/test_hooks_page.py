@@ -85,8 +85,8 @@ def test_hooks_page_names_the_filtered_assets_instead_of_their_ids(owner_client,
 
 def test_hooks_page_names_a_filtered_price_point_by_its_number_and_amount(account):
     product = ProductFactory(account=account, name="Course")
-    PricePointFactory(product=product, number=2, amount="49.00", currency="EUR")
-    _zap(account, "buy_product", {"product": "Course", "price_point": 2})
+    price_point = PricePointFactory(product=product, number=2, amount="49.00", currency="EUR")
+    _zap(account, "buy_product", {"product": "Course", "price_point": price_point.pk})
     [zap] = selectors.subscriptions_with_stats(account=account)
     assert [(p.label, p.value) for p in zap.filter_described] == [
         ("Product", "Course"),

@@ -110,7 +110,7 @@ def test_migration_rewrites_stored_price_point_numbers_to_ids_and_back(shop):
 
     from .factories import SubscriptionFactory
 
-    migration = importlib.import_module("zaphooks.migrations.0002_price_point_filters_by_id")
+    migration = importlib.import_module("zaphooks.migrations.0004_price_point_filters_by_id")
     account, points = shop
     point = points[("Coaching", 2)]
     stored = SubscriptionFactory(

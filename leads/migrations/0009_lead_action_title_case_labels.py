@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0006_drop_indexes_covered_by_composites'),
+        ('leads', '0008_double_opt_in_and_test_sales'),
     ]
 
     operations = [

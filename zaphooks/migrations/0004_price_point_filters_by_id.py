@@ -30,8 +30,8 @@ def ids_to_numbers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("zaphooks", "0001_initial"),
-        ("leads", "0007_lead_action_title_case_labels"),
+        ("zaphooks", "0003_hook_event_erased_at"),
+        ("leads", "0009_lead_action_title_case_labels"),
     ]
 
     operations = [migrations.RunPython(numbers_to_ids, ids_to_numbers)]
