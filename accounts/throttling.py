@@ -35,7 +35,7 @@ class AccountRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        count, self.seconds_left = _count_request(key, self.duration)
+        count, self.seconds_left = request_count(key, self.duration)
         return count <= self.num_requests
 
     def wait(self):
@@ -50,7 +50,7 @@ return {count, redis.call('TTL', KEYS[1])}
 """
 
 
-def _count_request(key: str, window: int) -> tuple[int, int]:
+def request_count(key: str, window: int) -> tuple[int, int]:
     """Count one request in the window `key` names; returns (requests so far, seconds the window has left)."""
     client = redis_client()
     if client is None:

@@ -24,7 +24,7 @@ from django.db import connection as django_connection  # noqa: E402
 
 from accounts.crypto import api_password_matches  # noqa: E402
 from accounts.selectors import _credential_by_key  # noqa: E402
-from accounts.throttling import _count_request  # noqa: E402
+from accounts.throttling import request_count  # noqa: E402
 from kartra_integrations.prepared import _Compiled, _insert_pair_sql, _values  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors import _asset_by, _lead_by_email, _lead_detail_rows  # noqa: E402
@@ -67,7 +67,7 @@ def _floor(environ, start_response):
     if credential is None or not api_password_matches(password, credential[3]):
         return _answer(start_response, "401 Unauthorized", {"message": "Invalid API credentials"})
     account_id = credential[1]
-    count, _ = _count_request(f"throttle_account_{account_id}", 1)
+    count, _ = request_count(f"throttle_account_{account_id}", 1)
     if environ["PATH_INFO"] == "/floor/leads/search":
         email = parse_qs(environ["QUERY_STRING"])["email"][0]
         lead = _row(LEAD, account_id=account_id, email=email.lower())

@@ -9,9 +9,10 @@ import ipaddress
 from functools import wraps
 
 from django.shortcuts import redirect, render
+from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_http_methods
 
-from accounts.throttling import _count_request
+from accounts.throttling import request_count
 from kartra_integrations.errors import ApplicationError
 from kartra_integrations.forms import form_add_application_error
 
@@ -44,10 +45,12 @@ def _error_page(request, heading: str, message: str, status: int):
 
 
 def _throttle_key(ip: str) -> str:
+    """The visitor's counter: per address, per /64 for IPv6. Keyed by a keyed hash of the address, so
+    Redis never holds a visitor's IP (an erased lead's address must not linger anywhere)."""
     address = ipaddress.ip_address(ip)
     if address.version == 6:
-        return f"throttle_hosted_{ipaddress.ip_network(f'{ip}/64', strict=False).network_address}/64"
-    return f"throttle_hosted_{ip}"
+        ip = f"{ipaddress.ip_network(f'{ip}/64', strict=False).network_address}/64"
+    return f"throttle_hosted_{salted_hmac('hosted-throttle', ip).hexdigest()}"
 
 
 def hosted_throttled(view):
@@ -60,7 +63,7 @@ def hosted_throttled(view):
             ip = client_ip(request)
         except ClientIpError as exc:
             return _error_page(request, "Cannot verify your connection", str(exc), 400)
-        count, seconds_left = _count_request(_throttle_key(ip), HOSTED_WINDOW_SECONDS)
+        count, seconds_left = request_count(_throttle_key(ip), HOSTED_WINDOW_SECONDS)
         if count > HOSTED_REQUESTS_PER_WINDOW:
             wait = max(seconds_left, 1)
             response = _error_page(

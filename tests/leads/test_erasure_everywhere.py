@@ -27,7 +27,7 @@ from leads.models import Lead, LeadEvent
 from leads.models_consent import ConsentPurpose, ConsentRecord, StepDelivery
 from leads.sequence_engine import sequence_engine_run, sequence_subscription_step_process
 from tests.accounts.factories import UserFactory
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, platform_api_client_for
 from tests.leads.factories import FormFactory, LeadListFactory, PricePointFactory, SequenceFactory, TagFactory
 from tests.zaphooks.factories import EndpointFactory, SubscriptionFactory
 from zaphooks import services as hooks
@@ -165,7 +165,9 @@ def journey(account, owner, client, settings):
     response = client.post(reverse("hosted:checkout", args=[price_point.product.public_id]), checkout, **visitor)
     assert response.status_code == 302
     url = f"https://shop.example.com/thanks?email={EMAIL}&ip={IP}&name={LAST_NAME}"
-    response = api.post("/api/v1/events", {"event": "external_page_visit", "email": EMAIL, "url": url}, format="json")
+    response = platform_api_client_for(account).post(
+        "/api/v1/events", {"event": "external_page_visit", "email": EMAIL, "url": url}, format="json"
+    )
     assert response.status_code == 200, response.json()
     lead = Lead.objects.with_email(EMAIL).get()
     assert (lead.gdpr_status, str(lead.ip)) == ("accepted", IP)
