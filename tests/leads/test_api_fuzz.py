@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
@@ -187,6 +187,7 @@ def test_no_server_error_on_odd_path_and_query_values(value, fuzz_account):
 
 
 @ODD
+@example(user="ki_\x00", password="x")
 @given(user=ODD_TEXT, password=ODD_TEXT)
 def test_no_server_error_on_odd_basic_credentials(user, password, fuzz_account):
     credentials = f"{user}:{password}".encode("utf-8", "surrogatepass")
@@ -197,6 +198,7 @@ def test_no_server_error_on_odd_basic_credentials(user, password, fuzz_account):
 
 
 @ODD
+@example(public_id="\x00", fields={"email": "\x00", "first_name": "\ud800"})
 @given(public_id=ODD_TEXT, fields=st.dictionaries(st.sampled_from(["email", "first_name", "last_name"]), ODD_TEXT))
 def test_no_server_error_on_the_hosted_pages(public_id, fields, fuzz_account):
     from django.test import Client
