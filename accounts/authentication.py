@@ -1,10 +1,12 @@
 from rest_framework import authentication, exceptions
 
 from .crypto import api_password_matches
+from .models import ApiCredential
 from .selectors import api_credential_get_by_key
 from .services import api_credential_mark_used
 
 INVALID_CREDENTIALS = "Invalid API credentials"
+API_KEY_MAX_LENGTH = ApiCredential._meta.get_field("api_key").max_length
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
@@ -32,6 +34,10 @@ class ApiCredentialAuthentication(authentication.BasicAuthentication):
         return result
 
     def authenticate_credentials(self, userid, password, request=None):
+        # A key is printable ASCII (accounts.crypto.new_api_key) and fits its column; anything else
+        # (a NUL, which PostgreSQL refuses to compare, text in another script) is not one: no query.
+        if not (0 < len(userid) <= API_KEY_MAX_LENGTH and userid.isascii() and userid.isprintable()):
+            raise InvalidCredentials()
         credential = api_credential_get_by_key(api_key=userid)
         if credential is None or not api_password_matches(password, credential.password_hash):
             raise InvalidCredentials()

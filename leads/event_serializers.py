@@ -7,9 +7,11 @@ from typing import Any
 from rest_framework import serializers
 
 from kartra_integrations.errors import ApplicationError
+from kartra_integrations.limits import PRICE_POINT_MAX, QUANTITY_MAX, STEP_MAX
 
 from .models import LeadAction
 from .platform_events import NOT_REPORTABLE, REPORTABLE_EVENTS
+from .serializers import IntegerInput, id_input, money_input
 
 
 class AssetRefField(serializers.CharField):
@@ -26,10 +28,6 @@ def _params(name: str, **declared: serializers.Field) -> type[serializers.Serial
     return type(name, (serializers.Serializer,), declared)
 
 
-def _money(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
-
-
 _form = _params("FilledFormEvent", form=AssetRefField())
 _video = _params("VideoEvent", video=AssetRefField())
 _product = _params("ProductEvent", product=AssetRefField())
@@ -37,11 +35,11 @@ _tag = _params("TagEvent", tag=AssetRefField())
 _list = _params("ListEvent", list=AssetRefField())
 _sequence = _params("SequenceEvent", sequence=AssetRefField())
 _calendar_class = _params("CalendarClassEvent", calendar=AssetRefField(), **{"class": AssetRefField()})
-_refund = _params("RefundEvent", transaction_id=serializers.IntegerField(min_value=1), amount=_money(required=False))
+_refund = _params("RefundEvent", transaction_id=id_input(), amount=money_input(required=False))
 
 
 class CancelSubscriptionEvent(serializers.Serializer):
-    subscription_id = serializers.IntegerField(min_value=1, required=False)
+    subscription_id = id_input(required=False)
     product = AssetRefField(required=False)
 
     def validate(self, attrs):
@@ -66,15 +64,13 @@ EVENT_PARAMS: dict[str, type[serializers.Serializer]] = {
     LeadAction.BUY_PRODUCT: _params(
         "BuyProductEvent",
         product=AssetRefField(),
-        price_point=serializers.IntegerField(min_value=1, default=1),
-        quantity=serializers.IntegerField(min_value=1, default=1),
-        amount=_money(required=False, min_value=0),
+        price_point=IntegerInput(min_value=1, max_value=PRICE_POINT_MAX, default=1),
+        quantity=IntegerInput(min_value=1, max_value=QUANTITY_MAX, default=1),
+        amount=money_input(required=False),
     ),
     LeadAction.CANCEL_SUBSCRIPTION: CancelSubscriptionEvent,
     LeadAction.REFUND_PRODUCT: _refund,
-    LeadAction.PARTIAL_REFUND_PRODUCT: _params(
-        "PartialRefundEvent", transaction_id=serializers.IntegerField(min_value=1), amount=_money()
-    ),
+    LeadAction.PARTIAL_REFUND_PRODUCT: _params("PartialRefundEvent", transaction_id=id_input(), amount=money_input()),
     LeadAction.SEQUENCE_COMPLETION: _sequence,
     LeadAction.CALENDAR_COMPLETE: _params(
         "CalendarCompleteEvent",
@@ -94,7 +90,9 @@ EVENT_PARAMS: dict[str, type[serializers.Serializer]] = {
     LeadAction.LIST_SUBSCRIPTION: _list,
     LeadAction.LIST_UNSUBSCRIPTION: _list,
     LeadAction.SEQUENCE_SUBSCRIPTION: _params(
-        "SequenceSubscriptionEvent", sequence=AssetRefField(), step=serializers.IntegerField(min_value=1, default=1)
+        "SequenceSubscriptionEvent",
+        sequence=AssetRefField(),
+        step=IntegerInput(min_value=1, max_value=STEP_MAX, default=1),
     ),
     LeadAction.SEQUENCE_UNSUBSCRIPTION: _sequence,
 }
@@ -106,7 +104,7 @@ class PlatformEventInputSerializer(serializers.Serializer):
 
     event = serializers.ChoiceField(choices=sorted(REPORTABLE_EVENTS) + sorted(NOT_REPORTABLE))
     email = serializers.EmailField(required=False)
-    lead_id = serializers.IntegerField(min_value=1, required=False)
+    lead_id = id_input(required=False)
 
     def validate(self, attrs):
         if "email" not in attrs and "lead_id" not in attrs:

@@ -129,9 +129,10 @@ class Lead(models.Model):
     ip_country = models.CharField(max_length=2, blank=True)
 
     source = models.CharField(max_length=16, choices=LeadSource.choices, default=LeadSource.API)
-    # Running total of the points log, and the highest it has ever been (for reaches_score).
-    score = models.IntegerField(default=0)
-    peak_score = models.IntegerField(default=0)
+    # Running total of the points log, and the highest it has ever been (for reaches_score). bigint,
+    # and leads.services keeps both within ±limits.SCORE_MAX: an integer column wrapped past 2^31.
+    score = models.BigIntegerField(default=0)
+    peak_score = models.BigIntegerField(default=0)
     date_joined = models.DateTimeField(default=timezone.now)
     blacklisted = models.BooleanField(default=False)
 

@@ -13,6 +13,7 @@ from django.db.models.functions import Cast, Lower
 
 from accounts.models import Account
 from kartra_integrations.errors import NotFound
+from kartra_integrations.limits import ascii_int
 from kartra_integrations.prepared import PreparedQuery
 
 from .models import (
@@ -48,13 +49,8 @@ LEAD_NOT_FOUND = "No lead found"
 
 
 def _as_id(ref: Any) -> int | None:
-    if isinstance(ref, bool):
-        return None
-    if isinstance(ref, int):
-        return ref
-    if isinstance(ref, str) and ref.strip().isdigit():
-        return int(ref.strip())
-    return None
+    """An id given as a number or ASCII digits, within the bigint range; None otherwise (not found)."""
+    return ascii_int(ref)
 
 
 def lead_get(*, account: Account, id: int | str | None = None, email: str | None = None) -> Lead:

@@ -6,6 +6,7 @@ leads.services and leads.selectors, which the views call.
 """
 
 import copy
+import re
 from functools import cache
 from typing import Any
 
@@ -14,6 +15,16 @@ from rest_framework import serializers
 
 from accounts.models import TIME_ZONE_CHOICES
 from kartra_integrations.errors import ApplicationError
+from kartra_integrations.limits import (
+    EXPIRATION_DAYS_MAX,
+    ID_MAX,
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX,
+    MONEY_MAX_DIGITS,
+    POINTS_MAX,
+    SCORE_MAX,
+    STEP_MAX,
+)
 
 from .models import (
     GDPR_FIELD_NAMES,
@@ -36,11 +47,36 @@ from .models import (
 from .services import GDPR_NOT_SETTABLE_MESSAGE
 
 ASSET_NAME_MAX_LENGTH = 200
-MAX_POINTS = 1_000_000
 MAX_CUSTOM_FIELDS = 200
 
 # ---------------------------------------------------------------------------------------------
 # Input
+
+# An integer as text: ASCII digits only (DRF's IntegerField reads "١" as 1), "1.0" as DRF allows.
+_INTEGER_TEXT = re.compile(r"\s*[-+]?[0-9]+(?:\.0*)?\s*")
+
+
+class IntegerInput(serializers.IntegerField):
+    """An integer given as a JSON number or as text of ASCII digits; give min_value and max_value
+    from kartra_integrations.limits so the schema documents the range and nothing wraps."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not _INTEGER_TEXT.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def id_input(**kwargs) -> IntegerInput:
+    """A row's id: 1 .. the largest bigint."""
+    return IntegerInput(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+def money_input(**kwargs) -> serializers.DecimalField:
+    """An amount of money: 0 .. 9,999,999,999.99 with at most 2 decimal places (numeric(12, 2))."""
+    kwargs.setdefault("min_value", 0)
+    return serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, max_value=MONEY_MAX, **kwargs
+    )
 
 
 class StrictInputSerializer(serializers.Serializer):
@@ -67,7 +103,10 @@ class StrictInputSerializer(serializers.Serializer):
 
 @extend_schema_field(
     {
-        "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1, "maxLength": 200}],
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": ID_MAX},
+            {"type": "string", "minLength": 1, "maxLength": ASSET_NAME_MAX_LENGTH},
+        ],
         "example": "Customer",
     }
 )
@@ -84,7 +123,7 @@ class AssetRefField(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         if isinstance(data, int):
-            if data < 1:
+            if not 1 <= data <= ID_MAX:
                 self.fail("invalid")
             return data
         data = data.strip()
@@ -106,8 +145,8 @@ class AssetRefField(serializers.Field):
         "additionalProperties": {
             "oneOf": [
                 {"type": "string", "maxLength": 10000},
-                {"type": "integer"},
-                {"type": "array", "items": {"type": "integer"}, "maxItems": 100},
+                {"type": "integer", "minimum": 1, "maximum": ID_MAX},
+                {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": ID_MAX}, "maxItems": 100},
             ]
         },
         "example": {"favourite_color": "green", "plan": 12},
@@ -165,7 +204,7 @@ def _is_custom_field_value(value: Any) -> bool:
 class LeadRefInput(StrictInputSerializer):
     """The lead an action is about: by `lead_id` or `email` (when both are given, `lead_id` wins)."""
 
-    lead_id = serializers.IntegerField(required=False, min_value=1, help_text="The lead's id; wins over `email`.")
+    lead_id = id_input(required=False, help_text="The lead's id; wins over `email`.")
     email = serializers.EmailField(required=False, max_length=254, help_text="The lead's email address.")
 
     def validate(self, attrs):
@@ -259,20 +298,33 @@ class SubscribeListInput(ListInput):
     )
 
 
+def points_input() -> IntegerInput:
+    return IntegerInput(
+        min_value=1,
+        max_value=POINTS_MAX,
+        help_text=f"1 to {POINTS_MAX:,} per call. A change that would take the score past "
+        f"±{SCORE_MAX:,} (2^53-1) is refused.",
+    )
+
+
 class GivePointsInput(LeadRefInput):
-    points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS)
-    expiration_days = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=3650, help_text="0 or absent: never expire."
+    points = points_input()
+    expiration_days = IntegerInput(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=EXPIRATION_DAYS_MAX,
+        help_text="0 or absent: never expire.",
     )
 
 
 class RemovePointsInput(LeadRefInput):
-    points = serializers.IntegerField(min_value=1, max_value=MAX_POINTS)
+    points = points_input()
 
 
 class SequenceSubscribeInput(LeadRefInput):
     sequence = AssetRefField(help_text="The sequence's id or exact name.")
-    step = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10000)
+    step = IntegerInput(required=False, default=1, min_value=1, max_value=STEP_MAX)
 
 
 class SequenceInput(LeadRefInput):
@@ -294,19 +346,16 @@ class CalendarSubscribeInput(CalendarClassInput):
 
 
 class RefundInput(StrictInputSerializer):
-    transaction_id = serializers.IntegerField(min_value=1, help_text="The sale's transaction id.")
-    amount = serializers.DecimalField(
+    transaction_id = id_input(help_text="The sale's transaction id.")
+    amount = money_input(
         required=False,
         allow_null=True,
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
         help_text="Absent: refund what is left of the sale. Below what is left: a partial refund.",
     )
 
 
 class CancelInput(StrictInputSerializer):
-    subscription_id = serializers.IntegerField(min_value=1, help_text="The recurring subscription's id.")
+    subscription_id = id_input(help_text="The recurring subscription's id.")
 
 
 class CreateCustomFieldInput(StrictInputSerializer):

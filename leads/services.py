@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError, NotFound
+from kartra_integrations.limits import MONEY_MAX, SCORE_MAX, ascii_int
 from kartra_integrations.prepared import insert, insert_if_absent
 from zaphooks.services import events_committed
 
@@ -490,13 +491,7 @@ def lead_gdpr_status_set(
 
 
 def _option_id(raw: Any) -> int | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
-        return int(raw.strip())
-    return None
+    return ascii_int(raw)
 
 
 def _option_pick(options: dict[int, str], item: Any) -> tuple[int | None, str | None]:
@@ -884,10 +879,23 @@ def lead_list_unsubscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscriptio
 # Points
 
 
-def _points_apply(*, lead: Lead, delta: int, reason: str, expires_at: datetime | None) -> PointsChange:
+def _points_apply(
+    *, lead: Lead, delta: int, reason: str, expires_at: datetime | None, clamp: bool = False
+) -> PointsChange:
+    """The score is a bigint kept within ±SCORE_MAX (what Zapier's JavaScript reads exactly): a
+    change past it is refused (400 on `points`), or, for `clamp` (expiry, which must not fail),
+    stops at the bound."""
     locked = Lead.objects.select_for_update().only("score", "peak_score").get(pk=lead.pk)
-    change = PointsChange.objects.create(lead=lead, delta=delta, reason=reason, expires_at=expires_at)
     new_score = locked.score + delta
+    if not -SCORE_MAX <= new_score <= SCORE_MAX:
+        if not clamp:
+            raise _field_error(
+                "points",
+                f"This would take the lead's score ({locked.score:,}) past {SCORE_MAX:,} either way.",
+                code="score_out_of_range",
+            )
+        new_score = max(-SCORE_MAX, min(SCORE_MAX, new_score))
+    change = PointsChange.objects.create(lead=lead, delta=delta, reason=reason, expires_at=expires_at)
     previous_peak = locked.peak_score
     new_peak = max(previous_peak, new_score)
     Lead.objects.filter(pk=lead.pk).update(score=new_score, peak_score=new_peak)
@@ -935,7 +943,8 @@ def points_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
     )
     for change in due:
         PointsChange.objects.filter(pk=change.pk).update(expired_at=now)
-        _points_apply(lead=change.lead, delta=-change.delta, reason=f"Expired: {change.reason}"[:200], expires_at=None)
+        reason = f"Expired: {change.reason}"[:200]
+        _points_apply(lead=change.lead, delta=-change.delta, reason=reason, expires_at=None, clamp=True)
     return len(due)
 
 
@@ -1154,9 +1163,13 @@ def transaction_sale_record(
     _check_same_account(lead, product)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise _field_error("quantity", "Give a quantity of 1 or more.")
-    amount = price_point.amount * quantity if amount is None else Decimal(amount)
+    computed = amount is None
+    amount = price_point.amount * quantity if computed else Decimal(amount)
     if amount < 0:
         raise _field_error("amount", "The amount cannot be negative.")
+    if amount > MONEY_MAX:
+        message = f"The sale's amount ({amount:,}) is more than {MONEY_MAX:,}."
+        raise _field_error("quantity" if computed else "amount", message)
     sale = Transaction.objects.create(
         account_id=lead.account_id,
         lead=lead,

@@ -6,6 +6,7 @@ subscribe time (`filter_resolve`), so matching an event is a dictionary walk wit
 
 from collections.abc import Callable
 
+from kartra_integrations.limits import SCORE_MAX, ascii_int
 from leads.models import LeadAction
 
 # The 26 trigger events: the lead event actions of the outbox, in the seed's order.
@@ -74,7 +75,7 @@ def filter_problems(event: str, raw: dict) -> dict[str, list[str]]:
             problems[key] = [f"This filter does not fit the event {event} (it takes: {allowed})."]
         elif key == "score":
             if not _positive_integer(value):
-                problems[key] = ["The score must be a positive integer."]
+                problems[key] = [f"The score must be a whole number from 1 to {SCORE_MAX:,}."]
         elif isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
             problems[key] = ["Give the id or the exact name."]
         elif key in PARENT_REQUIRED and PARENT_KEY[key] not in raw:
@@ -85,9 +86,7 @@ def filter_problems(event: str, raw: dict) -> dict[str, list[str]]:
 
 
 def _positive_integer(value) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return False
-    return str(value).strip().isdigit() and int(value) >= 1
+    return ascii_int(value, max_value=SCORE_MAX) is not None
 
 
 Resolver = Callable[[str, str, int | None], int]
@@ -98,7 +97,7 @@ def filter_resolve(event: str, raw: dict, resolve: Resolver) -> dict:
     resolved: dict = {}
     for key in sorted(raw, key=lambda k: k in PARENT_KEY):  # parents first
         if key == "score":
-            resolved["score"] = int(raw["score"])
+            resolved["score"] = ascii_int(raw["score"], max_value=SCORE_MAX)
         else:
             parent = PARENT_KEY.get(key)
             resolved[key] = resolve(key, str(raw[key]).strip(), resolved.get(parent) if parent else None)

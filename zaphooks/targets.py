@@ -28,11 +28,44 @@ def allow_private_targets() -> bool:
     return bool(getattr(settings, "HOOKS_ALLOW_PRIVATE_TARGETS", False))
 
 
-def address_is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052, RFC 4291 2.5.5.1).
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# RFC 8215's local-use NAT64 prefix: not global, and where the IPv4 sits depends on the prefix
+# length its operator chose (/48 to /96), so no address in it is taken as public.
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address reaches through: IPv4-mapped and -compatible, 6to4
+    (2002::/16), Teredo (2001::/32: its server and its client, de-obfuscated) and NAT64
+    (64:ff9b::/96). Empty for a plain IPv6 address."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    if ip in NAT64_WELL_KNOWN or ip in IPV4_COMPATIBLE:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return []
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
+
+
+def address_is_public(address: str) -> bool:
+    """A public internet address. One that embeds IPv4 addresses is judged by those: 6to4, Teredo or
+    NAT64 in front of 10.0.0.1 reaches 10.0.0.1 (through a relay or translator on the way)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64_LOCAL_USE:
+            return False
+        embedded = embedded_ipv4(ip)
+        if embedded:
+            return all(_is_public(ipv4) for ipv4 in embedded)
+    return _is_public(ip)
 
 
 def target_url_problem(url: str, *, allow_private: bool | None = None) -> str | None:

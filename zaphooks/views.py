@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import owner_required
 from kartra_integrations.errors import ApplicationError, NotFound
 from kartra_integrations.forms import form_add_application_error
+from kartra_integrations.limits import ascii_int
 from leads.models import LeadAction
 
 from . import selectors, services
@@ -115,10 +116,10 @@ def replay(request, account, subscription_id: int):
     options = {}
     delivery_id = request.POST.get("delivery_id", "")
     if delivery_id:
-        if not delivery_id.isdigit():
+        options["delivery_id"] = ascii_int(delivery_id)
+        if options["delivery_id"] is None:
             messages.error(request, "That delivery is not in this log.")
             return _log_page(request, account, subscription, ReplayRangeForm(), status=400)
-        options["delivery_id"] = int(delivery_id)
     else:
         form = ReplayRangeForm(request.POST)
         if not form.is_valid():

@@ -669,7 +669,7 @@ def test_null_character_in_a_custom_field_value_is_400(api, account):
     response = post(api, "create_lead", {"email": "a@example.com", "custom_fields": {"favourite_color": "re\u0000d"}})
     assert response.status_code == 400
     assert response.json()["fields"] == {
-        "custom_fields": ["favourite_color: Give text, an option id or a list of option ids."]
+        "custom_fields": ["favourite_color: Text must not contain NUL characters (U+0000)."]
     }
     assert not Lead.objects.exists()
 

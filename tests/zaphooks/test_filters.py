@@ -1,3 +1,5 @@
+import pytest
+
 from zaphooks import filters
 
 
@@ -14,6 +16,11 @@ def test_reaches_score_needs_a_positive_integer_score():
     assert "score" in filters.filter_problems("reaches_score", {"score": 0})
     assert "score" in filters.filter_problems("reaches_score", {"score": "ten"})
     assert filters.filter_problems("reaches_score", {"score": "50"}) == {}
+
+
+@pytest.mark.parametrize("score", ["²", "١", 2**53, "9" * 30, True])
+def test_reaches_score_refuses_unicode_digits_and_scores_past_the_maximum(score):
+    assert "score" in filters.filter_problems("reaches_score", {"score": score})
 
 
 def test_a_child_key_needs_its_parent():

@@ -84,6 +84,13 @@ def test_replay_of_a_malformed_delivery_id_is_refused_with_a_message(owner_clien
     assert response.status_code == 400 and "That delivery is not in this log." in response.content.decode()
 
 
+@pytest.mark.parametrize("delivery_id", ["²", "١", "9" * 40])
+def test_replay_of_a_unicode_digit_or_out_of_range_delivery_id_is_refused(owner_client, account, delivery_id):
+    subscription = SubscriptionFactory(account=account)
+    response = owner_client.post(reverse("zaphooks:replay", args=[subscription.pk]), {"delivery_id": delivery_id})
+    assert response.status_code == 400 and "That delivery is not in this log." in response.content.decode()
+
+
 def test_replay_range_form_rejects_an_inverted_range(owner_client, account):
     subscription = SubscriptionFactory(account=account)
     response = owner_client.post(
