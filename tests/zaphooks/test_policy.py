@@ -1,6 +1,8 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from zaphooks import policy
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -76,3 +78,8 @@ def test_retry_after_is_clamped_to_a_day():
 def test_last_attempt_fails_for_good():
     decision = policy.decide(status_code=500, attempt=policy.MAX_ATTEMPTS, retry_after=None, now=NOW)
     assert decision.outcome == policy.Outcome.FAILED and decision.next_attempt_at is None
+
+
+@pytest.mark.parametrize("header", ["²", "١٢", "\x00", "\ud800"])
+def test_retry_after_in_odd_characters_is_unreadable_not_a_crash(header):
+    assert policy.parse_retry_after(header, now=NOW) is None
