@@ -2,10 +2,12 @@
 
 from csp.constants import NONCE, SELF
 from csp.decorators import csp_update
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.apis import MeApi
+from kartra_integrations.errors import error_body
 from leads.event_apis import PlatformEventApi
 
 public = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
@@ -25,6 +27,12 @@ api_docs = csp_update({"worker-src": [SELF, "blob:"], "style-src": [NONCE, *REDO
     SpectacularRedocView.as_view(url_name="api-schema", template_name="api_docs.html", **public)
 )
 
+
+def api_route_not_found(request, path: str = ""):
+    """Any other path under /api/v1/ answers in the API's one error shape, not Django's HTML 404."""
+    return JsonResponse(error_body("No such API endpoint", "not_found"), status=404)
+
+
 urlpatterns = [
     path("me", MeApi.as_view(), name="api-me"),
     path("events", PlatformEventApi.as_view(), name="api-events"),
@@ -32,4 +40,5 @@ urlpatterns = [
     path("", include("zaphooks.urls_api")),
     path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs", api_docs, name="api-docs"),
+    re_path(r"^(?P<path>.*)$", api_route_not_found),
 ]

@@ -115,3 +115,10 @@ def test_schema_names_the_credential_each_endpoint_takes(client):
     assert schema["paths"]["/api/v1/events"]["post"]["security"] == [{"platformCredential": []}]
     assert schema["paths"]["/api/v1/me"]["get"]["security"] == [{"zapierCredential": []}]
     assert "wrong_credential_kind" in schema["paths"]["/api/v1/events"]["post"]["description"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/api/v1/nothing-here"), ("delete", "/api/v1/hooks/abc")])
+def test_unknown_api_path_is_a_404_in_the_error_shape(client, method, path):
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
+    assert response.json() == {"message": "No such API endpoint", "code": "not_found"}
