@@ -197,7 +197,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The 26 trigger events appear in several serializers: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"LeadEventEnum": "zaphooks.filters.EVENTS"},
+    # Two "status" choice sets (sequence subscriptions, recurring subscriptions): one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadEventEnum": "zaphooks.filters.EVENTS",
+        "SequenceSubscriptionStatusEnum": ["active", "unsubscribed", "completed"],
+        "RecurringSubscriptionStatusEnum": ["active", "cancelled"],
+    },
     # /api/v1/docs loads ReDoc from drf-spectacular-sidecar's static files (pinned), not a CDN.
     "REDOC_DIST": "SIDECAR",
 }

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from leads.models import RecurringSubscription, SequenceSubscription
 from leads.services import subscription_cancel, transaction_refund, transaction_sale_record
 from tests.leads import factories as f
 
@@ -71,3 +72,9 @@ def test_finds_are_in_the_openapi_schema(api):
     assert {"get"} <= set(paths["/api/v1/transactions"]) and {"get"} <= set(paths["/api/v1/subscriptions"])
     names = {p["name"] for p in paths["/api/v1/transactions"]["get"]["parameters"]}
     assert {"id", "lead_email", "kind", "page"} <= names
+
+
+def test_schema_names_each_status_enum_after_its_model_choices(api):
+    schemas = api.get("/api/v1/schema", {"format": "json"}).json()["components"]["schemas"]
+    assert schemas["RecurringSubscriptionStatusEnum"]["enum"] == RecurringSubscription.Status.values
+    assert schemas["SequenceSubscriptionStatusEnum"]["enum"] == SequenceSubscription.Status.values
