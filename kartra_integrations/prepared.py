@@ -1,5 +1,6 @@
-"""Querysets compiled to SQL once per database, then run with fresh parameters; and an insert that
-skips a row already there in one statement.
+"""The project's hand-written SQL: querysets compiled to SQL once per database, then run with fresh
+parameters; an insert that skips a row already there in one statement; and a bulk insert of many
+rows bound server-side (`rows_insert`).
 
 Every API call looks up its credential and usually a lead by an indexed key. PostgreSQL answers such
 a lookup in microseconds (a prepared statement, see settings `database()`), but building the queryset
@@ -19,8 +20,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import psycopg
 from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
-from django.db import connections, models, router, transaction
+from django.db import connection, connections, models, router, transaction
+from django.db.models import AutoField, BigAutoField
 from django.db.models.query import get_related_populators
 
 
@@ -193,3 +196,34 @@ def insert_if_absent(obj: models.Model, *, then: models.Model | None = None) -> 
     if inserted:
         then._state.adding, then._state.db = False, alias
     return inserted
+
+
+def rows_insert(rows: list[models.Model]) -> None:
+    """bulk_create of rows of one model (primary keys set on the rows); on PostgreSQL one
+    INSERT ... SELECT FROM unnest() bound server-side. Django binds client-side there, quoting every
+    value in Python: the hook relay's two inserts (500 bodies of ~800 bytes, 1,000 deliveries) were
+    14 % of the dispatcher's CPU. For models of plain values (uuid, int, str, aware datetime)."""
+    if not rows:
+        return
+    model = type(rows[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(rows, batch_size=1000)
+        return
+    meta = model._meta
+    generated = isinstance(meta.pk, AutoField | BigAutoField)
+    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
+    # Plain values dumped in binary (%b): text-format arrays escape every quote of every body with a regex.
+    columns = [[f.pre_save(row, True) for row in rows] for f in fields]
+    # Identifiers and types come from the model's meta, values are bound parameters.
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({', '.join(f'%b::{f.cast_db_type(connection)}[]' for f in fields)})"
+    )
+    if generated:
+        sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, columns)
+        if generated:
+            for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+                row.pk = pk

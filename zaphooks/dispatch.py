@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import httpx
+import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_shutting_down
 from celery.worker import state as worker_state
 from django.conf import settings
@@ -35,7 +36,7 @@ from django.utils import timezone
 
 from kartra_integrations.redis_client import redis_client
 
-from . import selectors, services, signing, targets, wake
+from . import delivery, selectors, signing, targets, wake
 
 logger = logging.getLogger(__name__)
 # httpx logs every request at INFO: hundreds a second here. The attempt log is the record.
@@ -127,7 +128,7 @@ class Dispatcher:
         # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
         # anything committed before is found by this last look.
         close_old_connections()
-        if services.events_relay(wake=False) or selectors.due_deliveries_exist():
+        if delivery.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
         return self.stats
 
@@ -171,8 +172,6 @@ class Dispatcher:
         return await self.loop.run_in_executor(self.executor, partial(fn, **kwargs))
 
     async def _listen(self) -> None:
-        import redis.asyncio as aioredis
-
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
         try:
             while True:
@@ -189,9 +188,9 @@ class Dispatcher:
                 await client.aclose()
 
     async def _loop(self, lock: wake.DispatcherLock) -> None:
-        in_flight: dict[asyncio.Task, services.Job] = {}
+        in_flight: dict[asyncio.Task, delivery.Job] = {}
         per_sub: dict[int, int] = {}
-        results: list[services.Result] = []
+        results: list[delivery.Result] = []
         recording: asyncio.Future | None = None
         last_relay = last_claim = last_renew = last_sweep = 0.0
         last_activity = first_result_at = time.monotonic()
@@ -207,14 +206,14 @@ class Dispatcher:
                     break
             if now - last_sweep > 5.0:
                 last_sweep = now
-                await self._db(services.deliveries_release_expired)
+                await self._db(delivery.deliveries_release_expired)
             room = self.max_in_flight - len(in_flight)
             if want_relay or now - last_relay > self.relay_poll:
                 last_relay = now
                 # One batch at a time, its deliveries claimed as they are made (up to the room we
                 # have): sending starts after the first batch, not after the whole backlog.
                 batch = await self._db(
-                    services.events_relay_claim,
+                    delivery.events_relay_claim,
                     limit=RELAY_BATCH,
                     claim=max(room, 0),
                     room={sub: self.per_target - n for sub, n in per_sub.items()},
@@ -240,7 +239,7 @@ class Dispatcher:
                 limit = min(room, CLAIM_BATCH)
                 full = {sub for sub, n in per_sub.items() if n >= self.per_target}
                 claimed = await self._db(
-                    services.deliveries_claim,
+                    delivery.deliveries_claim,
                     limit=limit,
                     room={sub: self.per_target - n for sub, n in per_sub.items()},
                     default_room=self.per_target,
@@ -265,7 +264,7 @@ class Dispatcher:
                 and (len(results) >= RECORD_BATCH or time.monotonic() - first_result_at > RECORD_AFTER)
             ):
                 batch, results = results, []
-                recording = self.loop.run_in_executor(self.recorder, partial(services.deliveries_record, results=batch))
+                recording = self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=batch))
                 recording.add_done_callback(lambda _: self.progress.set())
                 self.stats.sent += len(batch)
                 last_activity = time.monotonic()
@@ -302,7 +301,7 @@ class Dispatcher:
         if recording is not None:
             await recording
         if results:
-            await self.loop.run_in_executor(self.recorder, partial(services.deliveries_record, results=results))
+            await self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=results))
 
     def _start(self, jobs: list, in_flight: dict, per_sub: dict) -> None:
         for job in jobs:
@@ -343,11 +342,11 @@ class Dispatcher:
         now = time.monotonic()
         stale = {a for a in account_ids if a not in self.secrets or now - self.secrets[a][0] > SECRETS_MAX_AGE}
         if stale:
-            found = await self._db(services.signing_secrets_ensure, account_ids=stale)
+            found = await self._db(delivery.signing_secrets_ensure, account_ids=stale)
             for account_id, secrets_ in found.items():
                 self.secrets[account_id] = (now, secrets_)
 
-    async def _send(self, job: services.Job) -> services.Result:
+    async def _send(self, job: delivery.Job) -> delivery.Result:
         body = job.body.encode()
         headers = signing.delivery_headers(
             secrets_=self.secrets[job.account_id][1], msg_id=str(job.event_id), timestamp=int(time.time()), body=body
@@ -391,7 +390,7 @@ class Dispatcher:
         finally:
             self.transport_load[slot] -= 1
         duration_ms = int((time.perf_counter() - started) * 1000)
-        return services.Result(
+        return delivery.Result(
             job=job,
             attempted_at=attempted_at,
             status_code=status_code,

@@ -10,7 +10,7 @@ from kartra_integrations.errors import ApplicationError
 from leads.models import LeadEvent
 from leads.services import lead_points_give, lead_tag_assign
 from tests.leads.factories import LeadFactory, TagFactory
-from zaphooks import policy, services
+from zaphooks import delivery, policy, services
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent, SubscriptionState
 from zaphooks.selectors import signing_secrets_for_accounts
 
@@ -382,7 +382,7 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
 
 def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(services, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = True
     services.events_committed()
     assert woken == [True]
@@ -390,7 +390,7 @@ def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings
 
 def test_committed_events_wake_nothing_when_wake_on_commit_is_off(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(services, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = False
     services.events_committed()
     assert woken == []
