@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -294,8 +295,8 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
         # Checked at send time too: the subscription is active, the account has Zapier access, and
         # the delivery was not queued when access was revoked.
         jobs = [
-            Job(*row)
-            for row in Delivery.objects.filter(
+            Job(delivery_id, sub_id, account_id, str(event_id), target_url, body, attempts)
+            for delivery_id, sub_id, account_id, event_id, target_url, body, attempts in Delivery.objects.filter(
                 pk__in=chosen,
                 subscription__state=SubscriptionState.ACTIVE,
                 subscription__account__zapier_activated=True,
@@ -405,10 +406,10 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
         erased = set(
             Delivery.objects.filter(pk__in=present, event__erased_at__isnull=False).values_list("pk", flat=True)
         )
-        for attempt in attempts:
-            if attempt.delivery_id in erased:
-                attempt.response_start = ""
-        rows_insert([attempt for attempt in attempts if attempt.delivery_id in present])
+        for row in attempts:
+            if row.delivery_id in erased:
+                row.response_start = ""
+        rows_insert([row for row in attempts if row.delivery_id in present])
         for (state, status_code, error), ids in by_outcome.items():
             Delivery.objects.filter(pk__in=ids).update(
                 state=state,
@@ -461,7 +462,7 @@ def _failures_note(sub_ids: set[int], first_seen: dict[int, datetime], now: date
     )
     deliveries_cancel_open(subscription_ids=dead, reason="subscription disabled after a day of failures", now=now)
     for sub_id in dead:
-        transaction.on_commit(lambda sub_id=sub_id: subscription_disabled_notify(subscription_id=sub_id))
+        transaction.on_commit(partial(subscription_disabled_notify, subscription_id=sub_id))
 
 
 def subscription_disabled_notify(*, subscription_id: int) -> None:

@@ -8,6 +8,7 @@ matching active Subscription, and marks them relayed, all in one transaction; th
 """
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -116,6 +117,9 @@ class DeliveryState(models.TextChoices):
 
 class Delivery(models.Model):
     """One event to one subscription. The unique pair makes a relay re-run harmless."""
+
+    # Not a column: the lead it was about (selectors.DeliveryLead), set by the delivery log's selectors.
+    lead: Any
 
     event = models.ForeignKey(HookEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")

@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -61,7 +62,8 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
     start = timezone.now() - since
     recent = Q(deliveries__created_at__gte=start)
     last = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-id")
-    subscriptions = list(
+    # Rows that also carry what the page shows (set below), hence Any.
+    subscriptions: list[Any] = list(
         Subscription.objects.filter(account=account)
         .exclude(state=SubscriptionState.DELETED)
         .annotate(
@@ -313,10 +315,10 @@ def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
     def resolve(key: str, ref: str, parent_id: int | None) -> int:
         if key in top:
             return leads_selectors.asset_resolve(account=account, model=top[key], ref=ref).pk
-        if key == "class":
+        if key == "class" and parent_id is not None:
             calendar = leads_models.Calendar.objects.get(account=account, pk=parent_id)
             return leads_selectors.calendar_class_resolve(calendar=calendar, ref=ref).pk
-        if key == "level":
+        if key == "level" and parent_id is not None:
             membership = leads_models.Membership.objects.get(account=account, pk=parent_id)
             return leads_selectors.membership_level_resolve(membership=membership, ref=ref).pk
         if key == "price_point":

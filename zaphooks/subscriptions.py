@@ -4,6 +4,7 @@ Delivering to them (the relay, claims, retries, replay) and the signing secrets 
 """
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -179,7 +180,7 @@ def account_subscriptions_stop(*, account: Account) -> int:
     Delivery.objects.filter(subscription__account=account, state=DeliveryState.SENDING).update(access_revoked=True)
     for pk, kind in stopped:
         if kind == SubscriptionKind.ZAPIER:
-            transaction.on_commit(lambda pk=pk: _enqueue(zapier_unsubscribe_notify, pk))
+            transaction.on_commit(partial(_enqueue, zapier_unsubscribe_notify, pk))
     return len(ids)
 
 

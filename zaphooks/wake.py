@@ -124,6 +124,8 @@ class DispatcherLock:
     def renew(self) -> bool:
         if self.client is None:
             return True
+        if self.key is None:  # never acquired
+            return False
         # Only while it is still ours (it may have expired and been taken).
         return bool(
             self.client.eval(
@@ -137,7 +139,7 @@ class DispatcherLock:
         )
 
     def release(self) -> None:
-        if self.client is None:
+        if self.client is None or self.key is None:
             return
         self.client.eval(
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",

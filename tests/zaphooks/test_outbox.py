@@ -20,11 +20,14 @@ def listeners(monkeypatch):
     monkeypatch.setattr(outbox, "_erased", list(outbox._erased))
 
 
-def test_committed_events_wake_hook_delivery_through_the_outbox(settings, monkeypatch):
+def test_a_lead_change_wakes_hook_delivery_through_the_outbox(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     woken = []
     monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = True
-    outbox.events_committed()
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_tag_assign(lead=LeadFactory(account=account), tag=TagFactory(account=account))
     assert woken == [True]
 
 
