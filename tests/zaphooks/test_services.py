@@ -176,6 +176,12 @@ def test_claim_moves_due_rows_to_sending_and_respects_room(db):
     assert services.deliveries_claim(limit=10, room={subscription.pk: 0}, default_room=2).jobs == []
 
 
+def test_a_claimed_job_carries_the_event_id_as_text_like_a_relayed_one(db):
+    delivery_row = DeliveryFactory()
+    [job] = services.deliveries_claim(limit=10, room={}, default_room=10).jobs
+    assert job.event_id == str(delivery_row.event_id)
+
+
 def test_future_retries_are_not_claimed(db):
     DeliveryFactory(next_attempt_at=timezone.now() + timedelta(minutes=5))
     assert services.deliveries_claim(limit=10, room={}, default_room=10).jobs == []
