@@ -1,7 +1,7 @@
 """REST-hook subscriptions and the durable delivery outbox.
 
 The flow: leads writes a LeadEvent (its outbox) in the same transaction as the lead change; the
-relay (services.events_relay) takes the LeadEvents not relayed yet (LeadEvent.relayed_at is null),
+relay (delivery.events_relay) takes the LeadEvents not relayed yet from leads.outbox (which owns them),
 copies each one someone listens to into a HookEvent with its body and creates one Delivery per
 matching active Subscription, and marks them relayed, all in one transaction; the dispatcher
 (dispatch.py) claims due deliveries, POSTs them, and records every DeliveryAttempt.
