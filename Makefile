@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: zapier-check run test install migrate demo lint format check-deploy bench-leads bench-api bench-hooks faults fuzz
+.PHONY: zapier-check run test install migrate demo lint typecheck format check-deploy bench-leads bench-api bench-hooks faults fuzz
 
 install: $(VENV)/.installed
 
@@ -44,9 +44,14 @@ zapier/node_modules/.installed: zapier/package-lock.json
 	cd zapier && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-lint: install
+# ruff, then the type check (CI runs this).
+lint: install typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with the Django and DRF plugins over the apps listed in pyproject.toml ([tool.mypy] files).
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

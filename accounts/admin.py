@@ -10,7 +10,7 @@ class EmailUserAdmin(UserAdmin):
     list_filter = ("role", "is_staff", "is_superuser")
     search_fields = ("email",)
     ordering = ("email",)
-    fieldsets = UserAdmin.fieldsets + (("Role", {"fields": ("role",)}),)
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Role", {"fields": ("role",)}))
 
 
 @admin.register(Account)

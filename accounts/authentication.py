@@ -6,7 +6,7 @@ from .selectors import api_credential_get_by_key
 from .services import api_credential_mark_used
 
 INVALID_CREDENTIALS = "Invalid API credentials"
-API_KEY_MAX_LENGTH = ApiCredential._meta.get_field("api_key").max_length
+API_KEY_MAX_LENGTH: int = ApiCredential._meta.get_field("api_key").max_length or 0  # a CharField's: always set
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):

@@ -25,7 +25,8 @@ class SignUpForm(forms.Form):
         return email
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("password"):
             user = User(email=cleaned.get("email", ""))
             try:

@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,12 +18,14 @@ class EmailUserManager(UserManager):
 
     def _create_user(self, username, email, password, **extra_fields):
         email = self.normalize_email(email or username)
-        return super()._create_user(email, email, password, **extra_fields)
+        # Django 5.2's UserManager has _create_user; django-stubs 6 (Django 6) no longer lists it.
+        return super()._create_user(email, email, password, **extra_fields)  # type: ignore[misc]
 
-    def create_user(self, email=None, password=None, **extra_fields):
+    # The email is the username, so these take no username: not Django's signature, on purpose.
+    def create_user(self, email=None, password=None, **extra_fields):  # type: ignore[override]
         return super().create_user(email, email, password, **extra_fields)
 
-    def create_superuser(self, email=None, password=None, **extra_fields):
+    def create_superuser(self, email=None, password=None, **extra_fields):  # type: ignore[override]
         return super().create_superuser(email, email, password, **extra_fields)
 
 
@@ -31,9 +34,9 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = EmailUserManager()
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
@@ -112,6 +115,8 @@ class IdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(db_index=True)
+    # Not a column: whether this request reserved the key just now (idempotency_key_reserve sets it).
+    reserved_now: bool
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "key"], name="idempotency_key_unique_per_account")]

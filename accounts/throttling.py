@@ -22,6 +22,10 @@ class AccountRateThrottle(SimpleRateThrottle):
 
     scope = "account"
 
+    # Set by SimpleRateThrottle.__init__ from the rate (djangorestframework-stubs leaves them out).
+    num_requests: int
+    duration: int
+
     def get_rate(self):
         return settings.API_RATE_PER_ACCOUNT
 

@@ -10,7 +10,7 @@ from accounts.apis import MeApi
 from kartra_integrations.errors import error_body
 from leads.event_apis import PlatformEventApi
 
-public = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
+public: dict[str, list] = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
 
 # ReDoc (served by us from drf-spectacular-sidecar) builds its search index in a Web Worker it
 # starts from a blob: URL, and styles itself with <style> elements it inserts at run time: those

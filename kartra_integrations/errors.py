@@ -29,7 +29,7 @@ class NotFound(ApplicationError):
 
 
 def error_body(message: str, code: str, fields: dict | None = None) -> dict:
-    body = {"message": message, "code": code}
+    body: dict[str, str | dict] = {"message": message, "code": code}
     if fields:
         body["fields"] = fields
     return body

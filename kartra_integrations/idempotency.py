@@ -28,6 +28,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,7 +36,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Account, IdempotencyKey
+from accounts.models import Account, ApiCredential, IdempotencyKey
 
 from .errors import ApplicationError
 
@@ -55,7 +56,7 @@ def idempotent(request: Request, perform: Callable[[], Response]) -> Response:
     if key is None:
         return perform()
     _validate_key(key)
-    account = request.auth.account
+    account = cast(ApiCredential, request.auth).account  # the API's authentication sets it
     fingerprint = request_fingerprint(request)
     record = idempotency_key_reserve(account=account, key=key, fingerprint=fingerprint)
     if record.response_status == ERASED_STATUS:

@@ -11,8 +11,9 @@ wherever it was copied, in one transaction (lead_erase):
 - activity URLs; the personal fields and any string holding the address, IP, phone or street address
   inside its events' details, in one UPDATE (leads_jsonb_scrub); events not relayed yet are marked
   relayed, so they never reach a hook;
-- hooks (zaphooks.services.hook_events_erase): the stored payloads emptied and marked erased, the
-  deliveries still waiting or in flight stopped, what targets answered blanked; a replay sends nothing;
+- every copy its events' consumers keep (leads.outbox.events_erased; hook delivery registers one): the
+  hooks' stored payloads emptied and marked erased, the deliveries still waiting or in flight stopped,
+  what targets answered blanked; a replay sends nothing;
 - idempotent responses holding its document: the erased marker (a repeat answers 410 lead_erased);
 - admin log entries about the lead: their text names only the erased lead's id.
 
@@ -31,7 +32,6 @@ from django.utils import timezone
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
 from kartra_integrations.idempotency import idempotency_keys_erase
-from zaphooks.services import hook_events_erase
 
 from .consent_services import consent_email_digest
 from .models import (
@@ -48,6 +48,7 @@ from .models import (
     iso_utc,
 )
 from .models_consent import ConsentRecord, LeadErasure, StepDelivery
+from .outbox import events_erased
 from .selectors import lead_details
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -185,7 +186,7 @@ def _personal_needles(lead: Lead) -> list[str]:
 def _events_scrub(*, lead: Lead, needles: list[str], now) -> None:
     """One UPDATE over the lead's events: details scrubbed, and those not relayed yet marked relayed so
     the relay never builds a payload from them. The UPDATE waits for a relay that holds some of them
-    (FOR UPDATE) to commit; the HookEvents that relay wrote are then seen by hook_events_erase."""
+    (FOR UPDATE) to commit; the HookEvents that relay wrote are then seen by events_erased."""
     table = connection.ops.quote_name(LeadEvent._meta.db_table)
     keys = sorted(PERSONAL_DETAIL_KEYS)
     with connection.cursor() as cursor:
@@ -239,7 +240,7 @@ def lead_erase(*, lead: Lead, actor: User) -> LeadErasure:
     LeadActivity.objects.filter(lead=lead).exclude(url="").update(url="")
     # Events first: this waits for a relay holding some of them, whose HookEvents the next step sees.
     _events_scrub(lead=lead, needles=needles, now=now)
-    hook_events_erase(event_ids=LeadEvent.objects.filter(lead=lead).values("pk"), now=now)
+    events_erased(event_ids=LeadEvent.objects.filter(lead=lead).values("pk"), now=now)
     idempotency_keys_erase(account_id=lead.account_id, lead_id=lead.pk)
     _admin_log_erase(lead)
     return LeadErasure.objects.create(account_id=lead.account_id, lead=lead, actor=actor, erased_at=now)

@@ -23,7 +23,6 @@ from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError, NotFound
 from kartra_integrations.limits import MONEY_MAX, SCORE_MAX, ascii_int
 from kartra_integrations.prepared import insert, insert_if_absent
-from zaphooks.services import events_committed
 
 from .models import (
     ASSET_MODELS,
@@ -69,6 +68,7 @@ from .models import (
     gdpr_transition_allowed,
     iso_utc,
 )
+from .outbox import events_committed
 from .selectors import asset_resolve
 
 GDPR_NOT_SETTABLE_MESSAGE = (

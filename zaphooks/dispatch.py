@@ -1,5 +1,12 @@
 """The dispatcher: one asyncio loop that relays events, claims due deliveries and sends them.
 
+Each round of the loop (`Dispatcher._loop`) is a few named steps: keep the lock (`_lock_keep`), free
+expired claims (`_sweep`), relay a batch of the outbox and send what it claimed (`_relay`), claim due
+deliveries and send them (`_claim`), write the results in batches (`_record`), exit when idle for a
+while (`_idle`, `_exit_wanted`), wait for progress (`_wait`) and take the finished requests
+(`_collect`); on the way out, `_drain` finishes and records what is in flight. `LoopState` is what the
+rounds carry.
+
 Why not one Celery task per delivery: a prefork pool of blocking requests manages a handful of
 deliveries a second against a slow receiver. Here one process keeps hundreds of requests in flight
 (httpx transports), caps them per subscription so a slow endpoint holds back nobody else, and
@@ -21,12 +28,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import httpx
+import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_shutting_down
 from celery.worker import state as worker_state
 from django.conf import settings
@@ -35,7 +44,7 @@ from django.utils import timezone
 
 from kartra_integrations.redis_client import redis_client
 
-from . import selectors, services, signing, targets, wake
+from . import delivery, selectors, signing, targets, wake
 
 logger = logging.getLogger(__name__)
 # httpx logs every request at INFO: hundreds a second here. The attempt log is the record.
@@ -83,6 +92,26 @@ def _close_db() -> None:
 
 
 @dataclass
+class LoopState:
+    """What one dispatcher's rounds carry from one to the next."""
+
+    in_flight: dict[asyncio.Task, delivery.Job] = field(default_factory=dict)
+    per_sub: dict[int, int] = field(default_factory=dict)  # requests in flight per subscription
+    results: list[delivery.Result] = field(default_factory=list)  # not recorded yet
+    recording: asyncio.Future | None = None  # the batch of results being written
+    last_relay: float = 0.0
+    last_claim: float = 0.0
+    last_renew: float = 0.0
+    last_sweep: float = 0.0
+    last_activity: float = field(default_factory=time.monotonic)
+    first_result_at: float = field(default_factory=time.monotonic)
+    want_claim: bool = True  # more deliveries may be due than the last claim took
+    want_relay: bool = True  # the outbox may hold more than the last relay took
+    relay_after_wake: bool = False  # this relay was asked for by a wake-up
+    freed: int = 0  # requests finished since the last claim
+
+
+@dataclass
 class Stats:
     sent: int = 0
     relayed: int = 0
@@ -98,7 +127,11 @@ class Dispatcher:
         per_target: int | None = None,
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
+        transport_factory: Callable[..., httpx.AsyncBaseTransport] = targets.guarded_transport,
     ):
+        """`transport_factory(limits=...)` makes each of the dispatcher's connection pools (tests pass
+        one that makes an httpx.MockTransport)."""
+        self.transport_factory = transport_factory
         self.max_in_flight = max_in_flight or settings.HOOKS_MAX_IN_FLIGHT
         # The cap per target holds across the dispatchers: each takes its share.
         self.per_target = per_target or -(-settings.HOOKS_MAX_IN_FLIGHT_PER_TARGET // settings.HOOKS_DISPATCHERS)
@@ -114,10 +147,12 @@ class Dispatcher:
 
     # --- entry point (synchronous, from the Celery task) -------------------------------------
 
-    def run(self) -> Stats:
-        lock = wake.DispatcherLock()
-        if not lock.acquire():
-            return self.stats
+    def run(self, *, lock: wake.DispatcherLock | None = None) -> Stats:
+        """Dispatch until idle; a no-op when every slot is taken. `lock`: a slot the caller holds already."""
+        if lock is None:
+            lock = wake.DispatcherLock()
+            if not lock.acquire():
+                return self.stats
         try:
             asyncio.run(self._main(lock))
         finally:
@@ -127,7 +162,7 @@ class Dispatcher:
         # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
         # anything committed before is found by this last look.
         close_old_connections()
-        if services.events_relay(wake=False) or selectors.due_deliveries_exist():
+        if delivery.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
         return self.stats
 
@@ -146,7 +181,7 @@ class Dispatcher:
         # hundreds of connections manages fewer requests a second than eight.
         limits = httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS)
         self.transports = [
-            targets.guarded_transport(limits=limits) for _ in range(-(-self.max_in_flight // POOL_CONNECTIONS))
+            self.transport_factory(limits=limits) for _ in range(-(-self.max_in_flight // POOL_CONNECTIONS))
         ]
         self.transport_load = [0] * len(self.transports)
         self.urls: dict[str, httpx.URL] = {}  # parsed once per target
@@ -171,8 +206,6 @@ class Dispatcher:
         return await self.loop.run_in_executor(self.executor, partial(fn, **kwargs))
 
     async def _listen(self) -> None:
-        import redis.asyncio as aioredis
-
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
         try:
             while True:
@@ -189,127 +222,193 @@ class Dispatcher:
                 await client.aclose()
 
     async def _loop(self, lock: wake.DispatcherLock) -> None:
-        in_flight: dict[asyncio.Task, services.Job] = {}
-        per_sub: dict[int, int] = {}
-        results: list[services.Result] = []
-        recording: asyncio.Future | None = None
-        last_relay = last_claim = last_renew = last_sweep = 0.0
-        last_activity = first_result_at = time.monotonic()
-        want_claim = want_relay = True
-        woken = False
-        freed = 0  # requests finished since the last claim
+        """Round after round: keep the lock, sweep, relay, claim, record; exit when idle; wait."""
+        self.state = state = LoopState()
         while not SHUTTING_DOWN.is_set():
             now = time.monotonic()
-            if now - last_renew > 1.0:
-                last_renew = now
-                if not await self.loop.run_in_executor(None, self._renew, lock):
-                    logger.warning("hook dispatcher lost its lock; stopping")
-                    break
-            if now - last_sweep > 5.0:
-                last_sweep = now
-                await self._db(services.deliveries_release_expired)
-            room = self.max_in_flight - len(in_flight)
-            if want_relay or now - last_relay > self.relay_poll:
-                last_relay = now
-                # One batch at a time, its deliveries claimed as they are made (up to the room we
-                # have): sending starts after the first batch, not after the whole backlog.
-                batch = await self._db(
-                    services.events_relay_claim,
-                    limit=RELAY_BATCH,
-                    claim=max(room, 0),
-                    room={sub: self.per_target - n for sub, n in per_sub.items()},
-                    default_room=self.per_target,
-                )
-                want_relay = batch.read == RELAY_BATCH
-                self.stats.relayed += batch.recorded
-                if batch.deliveries > len(batch.jobs) or (woken and not batch.read):
-                    # Deliveries left pending, or a wake-up that was not about new events (a replay).
-                    want_claim = True
-                if want_relay or batch.deliveries > len(batch.jobs):
-                    await self._ask_for_help()
-                woken = False
-                if batch.jobs:
-                    last_activity = time.monotonic()
-                    await self._secrets_for({job.account_id for job in batch.jobs})
-                    self._start(batch.jobs, in_flight, per_sub)
-                room = self.max_in_flight - len(in_flight)
-            if room > 0 and (
-                (want_claim and (freed >= CLAIM_AFTER_FREED or not in_flight)) or now - last_claim > self.claim_poll
-            ):
-                last_claim, freed = now, 0
-                limit = min(room, CLAIM_BATCH)
-                full = {sub for sub, n in per_sub.items() if n >= self.per_target}
-                claimed = await self._db(
-                    services.deliveries_claim,
-                    limit=limit,
-                    room={sub: self.per_target - n for sub, n in per_sub.items()},
-                    default_room=self.per_target,
-                )
-                self.stats.claims += 1
-                # More may be due: rows left for lack of room, a full batch, or subscriptions at
-                # their cap that the claim did not look at.
-                want_claim = claimed.left > 0 or len(claimed.jobs) == limit or bool(full)
-                if claimed.left:
-                    await self._ask_for_help()
-                if claimed.jobs:
-                    last_activity = time.monotonic()
-                    await self._secrets_for({job.account_id for job in claimed.jobs})
-                    self._start(claimed.jobs, in_flight, per_sub)
-            # Results are written together, on the recording thread, one batch at a time.
-            if recording is not None and recording.done():
-                recording.result()  # a failed write stops the dispatcher; the leases expire
-                recording = None
-            if (
-                results
-                and recording is None
-                and (len(results) >= RECORD_BATCH or time.monotonic() - first_result_at > RECORD_AFTER)
-            ):
-                batch, results = results, []
-                recording = self.loop.run_in_executor(self.recorder, partial(services.deliveries_record, results=batch))
-                recording.add_done_callback(lambda _: self.progress.set())
-                self.stats.sent += len(batch)
-                last_activity = time.monotonic()
-            if not in_flight and not results and recording is None and not want_claim and not want_relay:
-                idle = time.monotonic() - last_activity
-                if time.monotonic() - self.stats.started > self.max_seconds:
-                    break
-                if idle > self.idle_seconds and not await self._db(self._retry_soon):
-                    break
-            if not self.finished and not self.woken:
-                timeout = min(self.relay_poll, self.claim_poll)
-                if results and recording is None:
-                    timeout = max(0.001, min(timeout, first_result_at + RECORD_AFTER - time.monotonic()))
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await self.progress.wait()
-            self.progress.clear()
-            if self.woken:
-                self.woken = False
-                want_relay = woken = True
-            while self.finished:
-                task = self.finished.popleft()
-                job = in_flight.pop(task)
-                freed += 1
-                per_sub[job.subscription_id] -= 1
-                if not per_sub[job.subscription_id]:
-                    del per_sub[job.subscription_id]
-                if not results:
-                    first_result_at = time.monotonic()
-                results.append(task.result())
-        # Leaving with requests in flight (lock lost or time up): finish and record them.
-        if in_flight:
-            results.extend(await asyncio.gather(*in_flight))
-        if recording is not None:
-            await recording
-        if results:
-            await self.loop.run_in_executor(self.recorder, partial(services.deliveries_record, results=results))
+            if not await self._lock_keep(lock, now):
+                logger.warning("hook dispatcher lost its lock; stopping")
+                break
+            await self._sweep(now)
+            if state.want_relay or now - state.last_relay > self.relay_poll:
+                await self._relay(now)
+            if self._claim_wanted(now):
+                await self._claim(now)
+            self._record()
+            if self._idle() and await self._exit_wanted():
+                break
+            await self._wait()
+            self._collect()
+        # Leaving with requests in flight (lock lost, time up or a shutdown): finish and record them.
+        await self._drain()
 
-    def _start(self, jobs: list, in_flight: dict, per_sub: dict) -> None:
+    # --- the steps of a round ------------------------------------------------------------------
+
+    def _room(self) -> int:
+        """Requests this dispatcher may still start."""
+        return self.max_in_flight - len(self.state.in_flight)
+
+    def _target_room(self) -> dict[int, int]:
+        """Per subscription with requests in flight: how many more it may have."""
+        return {sub: self.per_target - n for sub, n in self.state.per_sub.items()}
+
+    async def _lock_keep(self, lock: wake.DispatcherLock, now: float) -> bool:
+        """Renew the dispatcher's slot once a second; False when it is no longer ours."""
+        if now - self.state.last_renew <= 1.0:
+            return True
+        self.state.last_renew = now
+        return await self.loop.run_in_executor(None, self._renew, lock)
+
+    async def _sweep(self, now: float) -> None:
+        """Every 5 s: claims whose lease ran out (a crashed dispatcher) become due again."""
+        if now - self.state.last_sweep > 5.0:
+            self.state.last_sweep = now
+            await self._db(delivery.deliveries_release_expired)
+
+    async def _relay(self, now: float) -> None:
+        """Relay one batch of the outbox; up to the room we have of the deliveries it makes come back
+        claimed, and are sent at once (sending starts after the first batch, not the whole backlog)."""
+        state = self.state
+        state.last_relay = now
+        batch = await self._db(
+            delivery.events_relay_claim,
+            limit=RELAY_BATCH,
+            claim=max(self._room(), 0),
+            room=self._target_room(),
+            default_room=self.per_target,
+        )
+        state.want_relay = batch.read == RELAY_BATCH
+        self.stats.relayed += batch.recorded
+        left_pending = batch.deliveries > len(batch.jobs)
+        if left_pending or (state.relay_after_wake and not batch.read):
+            # Deliveries left pending, or a wake-up that was not about new events (a replay).
+            state.want_claim = True
+        if state.want_relay or left_pending:
+            await self._ask_for_help()
+        state.relay_after_wake = False
+        await self._send_jobs(batch.jobs)
+
+    def _claim_wanted(self, now: float) -> bool:
+        """Claim when there is room and either more is known to be due (then only once enough requests
+        have finished, or none is in flight) or the claim poll is due."""
+        state = self.state
+        if self._room() <= 0:
+            return False
+        if state.want_claim and (state.freed >= CLAIM_AFTER_FREED or not state.in_flight):
+            return True
+        return now - state.last_claim > self.claim_poll
+
+    async def _claim(self, now: float) -> None:
+        """Claim due deliveries (retries, replays, what the relay left pending) and send them."""
+        state = self.state
+        state.last_claim, state.freed = now, 0
+        limit = min(self._room(), CLAIM_BATCH)
+        full = {sub for sub, n in state.per_sub.items() if n >= self.per_target}
+        claimed = await self._db(
+            delivery.deliveries_claim, limit=limit, room=self._target_room(), default_room=self.per_target
+        )
+        self.stats.claims += 1
+        # More may be due: rows left for lack of room, a full batch, or subscriptions at their cap
+        # that the claim did not look at.
+        state.want_claim = claimed.left > 0 or len(claimed.jobs) == limit or bool(full)
+        if claimed.left:
+            await self._ask_for_help()
+        await self._send_jobs(claimed.jobs)
+
+    async def _send_jobs(self, jobs: list[delivery.Job]) -> None:
+        """Start a request per job (the accounts' signing secrets read first when stale)."""
+        if not jobs:
+            return
+        self.state.last_activity = time.monotonic()
+        await self._secrets_for({job.account_id for job in jobs})
+        self._start(jobs)
+
+    def _record(self) -> None:
+        """Results are written together, on the recording thread, one batch at a time: once
+        RECORD_BATCH have come back, or the oldest has waited RECORD_AFTER."""
+        state = self.state
+        if state.recording is not None and state.recording.done():
+            state.recording.result()  # a failed write stops the dispatcher; the leases expire
+            state.recording = None
+        if (
+            state.results
+            and state.recording is None
+            and (len(state.results) >= RECORD_BATCH or time.monotonic() - state.first_result_at > RECORD_AFTER)
+        ):
+            batch, state.results = state.results, []
+            state.recording = self.loop.run_in_executor(
+                self.recorder, partial(delivery.deliveries_record, results=batch)
+            )
+            state.recording.add_done_callback(lambda _: self.progress.set())
+            self.stats.sent += len(batch)
+            state.last_activity = time.monotonic()
+
+    def _idle(self) -> bool:
+        """Nothing in flight, to record or known to be waiting."""
+        state = self.state
+        return (
+            not state.in_flight
+            and not state.results
+            and state.recording is None
+            and not state.want_claim
+            and not state.want_relay
+        )
+
+    async def _exit_wanted(self) -> bool:
+        """While idle: exit once the run has lasted max_seconds, or after idle_seconds unless a retry is
+        due within a minute."""
+        if time.monotonic() - self.stats.started > self.max_seconds:
+            return True
+        if time.monotonic() - self.state.last_activity <= self.idle_seconds:
+            return False
+        return not await self._db(self._retry_soon)
+
+    async def _wait(self) -> None:
+        """Until a request finishes, a wake-up arrives, a recording is done or a poll is due."""
+        state = self.state
+        if not self.finished and not self.woken:
+            timeout = min(self.relay_poll, self.claim_poll)
+            if state.results and state.recording is None:
+                timeout = max(0.001, min(timeout, state.first_result_at + RECORD_AFTER - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self.progress.wait()
+        self.progress.clear()
+        if self.woken:
+            self.woken = False
+            state.want_relay = state.relay_after_wake = True
+
+    def _collect(self) -> None:
+        """Take the finished requests' results, freeing their room."""
+        state = self.state
+        while self.finished:
+            task = self.finished.popleft()
+            job = state.in_flight.pop(task)
+            state.freed += 1
+            state.per_sub[job.subscription_id] -= 1
+            if not state.per_sub[job.subscription_id]:
+                del state.per_sub[job.subscription_id]
+            if not state.results:
+                state.first_result_at = time.monotonic()
+            state.results.append(task.result())
+
+    async def _drain(self) -> None:
+        """Finish the requests in flight and record every result left."""
+        state = self.state
+        results = state.results
+        if state.in_flight:
+            results.extend(await asyncio.gather(*state.in_flight))
+        if state.recording is not None:
+            await state.recording
+        if results:
+            await self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=results))
+
+    def _start(self, jobs: list[delivery.Job]) -> None:
         for job in jobs:
-            per_sub[job.subscription_id] = per_sub.get(job.subscription_id, 0) + 1
+            self.state.per_sub[job.subscription_id] = self.state.per_sub.get(job.subscription_id, 0) + 1
             task = asyncio.create_task(self._send(job))
             task.add_done_callback(self._on_finished)
-            in_flight[task] = job
+            self.state.in_flight[task] = job
 
     def _on_finished(self, task: asyncio.Task) -> None:
         self.finished.append(task)
@@ -343,11 +442,11 @@ class Dispatcher:
         now = time.monotonic()
         stale = {a for a in account_ids if a not in self.secrets or now - self.secrets[a][0] > SECRETS_MAX_AGE}
         if stale:
-            found = await self._db(services.signing_secrets_ensure, account_ids=stale)
+            found = await self._db(delivery.signing_secrets_ensure, account_ids=stale)
             for account_id, secrets_ in found.items():
                 self.secrets[account_id] = (now, secrets_)
 
-    async def _send(self, job: services.Job) -> services.Result:
+    async def _send(self, job: delivery.Job) -> delivery.Result:
         body = job.body.encode()
         headers = signing.delivery_headers(
             secrets_=self.secrets[job.account_id][1], msg_id=str(job.event_id), timestamp=int(time.time()), body=body
@@ -391,7 +490,7 @@ class Dispatcher:
         finally:
             self.transport_load[slot] -= 1
         duration_ms = int((time.perf_counter() - started) * 1000)
-        return services.Result(
+        return delivery.Result(
             job=job,
             attempted_at=attempted_at,
             status_code=status_code,

@@ -30,7 +30,8 @@ class ReplayRangeForm(forms.Form):
             self.fields[name].label = f"{self.fields[name].label} ({zone})"
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("since") and cleaned.get("until") and cleaned["since"] >= cleaned["until"]:
             self.add_error("until", "The end must come after the start.")
         return cleaned

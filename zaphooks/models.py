@@ -1,13 +1,14 @@
 """REST-hook subscriptions and the durable delivery outbox.
 
 The flow: leads writes a LeadEvent (its outbox) in the same transaction as the lead change; the
-relay (services.events_relay) takes the LeadEvents not relayed yet (LeadEvent.relayed_at is null),
+relay (delivery.events_relay) takes the LeadEvents not relayed yet from leads.outbox (which owns them),
 copies each one someone listens to into a HookEvent with its body and creates one Delivery per
 matching active Subscription, and marks them relayed, all in one transaction; the dispatcher
 (dispatch.py) claims due deliveries, POSTs them, and records every DeliveryAttempt.
 """
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -116,6 +117,9 @@ class DeliveryState(models.TextChoices):
 
 class Delivery(models.Model):
     """One event to one subscription. The unique pair makes a relay re-run harmless."""
+
+    # Not a column: the lead it was about (selectors.DeliveryLead), set by the delivery log's selectors.
+    lead: Any
 
     event = models.ForeignKey(HookEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")

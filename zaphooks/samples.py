@@ -13,6 +13,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from accounts.models import Account, User
+from leads import models as m
+from leads.models import CustomField, GdprStatus, Lead, LeadAction, LeadEvent, iso_utc
+from leads.selectors import event_payload, lead_details, lead_document_build, reaches_score_matches
+from leads.services import action_details_build
 
 from . import filters
 
@@ -29,9 +33,6 @@ _TRANSACTION_KINDS = {
 
 
 def event_samples(*, account: Account, event: str, resolved: dict, limit: int = 3) -> list[dict]:
-    from leads.models import LeadEvent
-    from leads.selectors import event_payload, reaches_score_matches
-
     found = []
     recent = LeadEvent.objects.filter(account=account, action=event).select_related("lead").order_by("-occurred_at")
     for lead_event in recent[:SCAN_LIMIT]:
@@ -43,8 +44,6 @@ def event_samples(*, account: Account, event: str, resolved: dict, limit: int = 
 
 
 def _payload(*, event: str, event_id: str, lead_document: dict, details: dict) -> dict:
-    from leads.models import iso_utc
-
     return {
         "id": event_id,
         "action": event,
@@ -56,9 +55,6 @@ def _payload(*, event: str, event_id: str, lead_document: dict, details: dict) -
 
 def _details(event: str, objects: dict) -> dict:
     """action_details of `event` from the sample objects (unsaved model instances), by the services' builder."""
-    from leads import models as m
-    from leads.services import action_details_build
-
     lead = objects["lead"]
     if event in _TRANSACTION_KINDS:
         point = objects["price_point"]
@@ -128,7 +124,6 @@ def _first(model, account: Account, pk=None, **filters_):
 def _account_objects(account: Account, event: str, resolved: dict) -> dict:
     """Only what `event` needs, from the account's data (the filtered asset, else its first), or a
     stand-in named "Sample ..." where the account has none."""
-    from leads import models as m
 
     def named(model, key: str, label: str, **extra):
         return _first(model, account, resolved.get(key)) or model(
@@ -195,9 +190,6 @@ def _account_objects(account: Account, event: str, resolved: dict) -> dict:
 
 def _account_lead_document(account: Account) -> tuple[dict, object]:
     """(document, lead): the account's newest lead, else a stand-in with the account's custom fields."""
-    from leads.models import CustomField, GdprStatus, Lead
-    from leads.selectors import lead_details, lead_document_build
-
     lead = Lead.objects.filter(account=account).order_by("-id").first()
     if lead is not None:
         lead.account = account
@@ -235,8 +227,6 @@ def sample_build(*, account: Account, event: str, resolved: dict) -> dict:
 
 
 def _static_objects() -> tuple[dict, dict]:
-    from leads import models as m
-
     owner = User(first_name="Sam", last_name="Coach", email="sam@example.com")
     account = Account(pk=1, name="Acme Courses", timezone="America/Detroit", owner=owner)
     lead = m.Lead(
@@ -311,9 +301,6 @@ def _static_objects() -> tuple[dict, dict]:
 
 def static_samples() -> dict[str, dict]:
     """One sample per event for the Zapier app (zapier/lib/samples.json), deterministic."""
-    from leads.models import LeadAction
-    from leads.selectors import lead_document_build
-
     objects, lead_rows = _static_objects()
     document = lead_document_build(objects["lead"], **lead_rows)
     return {

@@ -1,17 +1,24 @@
-"""Reads of the hooks app: what to relay, what to show, signing secrets, samples."""
+"""Reads of the hooks app: what to show, what is due, signing secrets, filters. (The lead events to
+relay are read through leads.outbox.)"""
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account
-from kartra_integrations.errors import NotFound
+from kartra_integrations.errors import ApplicationError, NotFound
+from leads import models as leads_models
+from leads import outbox
+from leads.models import LeadAction
+from leads.selectors import reaches_score_matches
 
+from . import filters
 from .models import Delivery, DeliveryState, SigningSecret, Subscription, SubscriptionKind, SubscriptionState
 
 
@@ -55,7 +62,8 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
     start = timezone.now() - since
     recent = Q(deliveries__created_at__gte=start)
     last = Delivery.objects.filter(subscription=OuterRef("pk")).order_by("-created_at", "-id")
-    subscriptions = list(
+    # Rows that also carry what the page shows (set below), hence Any.
+    subscriptions: list[Any] = list(
         Subscription.objects.filter(account=account)
         .exclude(state=SubscriptionState.DELETED)
         .annotate(
@@ -82,8 +90,6 @@ def subscriptions_with_stats(*, account: Account, since: timedelta = timedelta(d
 
 def event_labels(events: list[str]) -> list[str]:
     """The trigger's human label (the words Zapier shows), the code itself for an unknown one."""
-    from leads.models import LeadAction
-
     return [LeadAction(event).label if event in LeadAction.values else event for event in events]
 
 
@@ -104,10 +110,6 @@ def filters_described(*, account: Account, subscriptions: list[Subscription]) ->
     One query per asset kind named by any of the filters (not per subscription); every lookup is
     inside the account. An asset deleted since the Zap was turned on shows as "#id (deleted)".
     """
-    from leads import models as leads_models
-
-    from .filters import KEY_EVENTS
-
     wanted: dict[str, set] = {}
     for subscription in subscriptions:
         for key, value in (subscription.filter_resolved or {}).items():
@@ -135,7 +137,7 @@ def filters_described(*, account: Account, subscriptions: list[Subscription]) ->
             rows = []
         names[key] = dict(rows)
     labels = _filter_key_labels()
-    order = {key: position for position, key in enumerate(KEY_EVENTS)}  # parents before their parts
+    order = {key: position for position, key in enumerate(filters.KEY_EVENTS)}  # parents before their parts
     described: dict[int, list[FilterPart]] = {}
     for subscription in subscriptions:
         parts = []
@@ -171,14 +173,9 @@ LEAD_GONE = DeliveryLead(id=None, email="", erased=False)
 
 def _delivery_leads(*, account_id: int, event_ids: list) -> dict:
     """event id -> DeliveryLead, in one query; only the account's own events and leads."""
-    from leads.models import LeadEvent
-
-    rows = LeadEvent.objects.filter(account_id=account_id, lead__account_id=account_id, pk__in=event_ids)
     return {
-        event_id: DeliveryLead(id=lead_id, email=email, erased=erased_at is not None)
-        for event_id, lead_id, email, erased_at in rows.values_list(
-            "pk", "lead_id", "lead__email", "lead__erasure__erased_at"
-        )
+        event_id: DeliveryLead(id=lead.id, email=lead.email, erased=lead.erased)
+        for event_id, lead in outbox.event_leads(account_id=account_id, event_ids=event_ids).items()
     }
 
 
@@ -270,51 +267,11 @@ def next_due_at() -> datetime | None:
     return row
 
 
-# --- leads: the outbox, filters and samples ---------------------------------------------------
-
-
-def lead_events_unrelayed(*, limit: int) -> list:
-    """The oldest LeadEvents not relayed yet, locked for the caller's transaction.
-
-    SKIP LOCKED: rows another relay holds are left to it. An index scan of the partial index of
-    unrelayed rows (leadevent_unrelayed_idx, in occurred_at order) that stops at `limit`, so the cost
-    does not grow with the outbox. No join: joined to the leads, PostgreSQL chose a bitmap scan of
-    every dead entry of that index per lead (57 ms for nothing to do). Call inside a transaction.
-    """
-    from leads.models import LeadEvent
-
-    return list(
-        LeadEvent.objects.select_for_update(skip_locked=True)
-        .filter(relayed_at__isnull=True)
-        .order_by("occurred_at")[:limit]
-    )
-
-
-def leads_by_id(lead_ids: set[int]) -> dict:
-    from leads.models import Lead
-
-    return Lead.objects.in_bulk(lead_ids)
-
-
-def event_payload_with(event, lead_document: dict) -> dict:
-    """leads.selectors.event_payload's shape, with the lead document already read."""
-    from leads.models import iso_utc
-
-    return {
-        "id": str(event.id),
-        "action": event.action,
-        "occurred_at": iso_utc(event.occurred_at),
-        "lead": lead_document,
-        "action_details": event.details,
-    }
+# --- leads: filters and samples -------------------------------------------------------------
 
 
 def filter_for_event(*, account: Account, event: str, raw: dict, resolve=None) -> dict:
     """A filter checked against the event and resolved to asset ids; a 400 with field errors otherwise."""
-    from kartra_integrations.errors import ApplicationError
-
-    from . import filters
-
     problems = filters.filter_problems(event, raw)
     if problems:
         messages = [f"{key}: {message}" for key, found in problems.items() for message in found]
@@ -326,8 +283,6 @@ def filter_for_event(*, account: Account, event: str, raw: dict, resolve=None) -
 
 
 def score_matcher() -> Callable[[dict, int], bool]:
-    from leads.selectors import reaches_score_matches
-
     return reaches_score_matches
 
 
@@ -360,10 +315,10 @@ def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
     def resolve(key: str, ref: str, parent_id: int | None) -> int:
         if key in top:
             return leads_selectors.asset_resolve(account=account, model=top[key], ref=ref).pk
-        if key == "class":
+        if key == "class" and parent_id is not None:
             calendar = leads_models.Calendar.objects.get(account=account, pk=parent_id)
             return leads_selectors.calendar_class_resolve(calendar=calendar, ref=ref).pk
-        if key == "level":
+        if key == "level" and parent_id is not None:
             membership = leads_models.Membership.objects.get(account=account, pk=parent_id)
             return leads_selectors.membership_level_resolve(membership=membership, ref=ref).pk
         if key == "price_point":

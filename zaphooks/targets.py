@@ -89,7 +89,7 @@ def target_url_problem(url: str, *, allow_private: bool | None = None) -> str | 
         infos = socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         return "The target URL's host name does not resolve."
-    if not all(address_is_public(info[4][0]) for info in infos):
+    if not all(address_is_public(str(info[4][0])) for info in infos):
         return "The target URL must resolve only to public internet addresses."
     return None
 
@@ -152,7 +152,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
                 )
             except (OSError, TimeoutError) as exc:
                 raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-            addresses = [info[4][0] for info in infos]
+            addresses = [str(info[4][0]) for info in infos]
             if not addresses or not all(address_is_public(a) for a in addresses):
                 raise TargetRefused(f"refused: {host} resolves to a non-public address")
             address = addresses[0]

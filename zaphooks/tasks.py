@@ -7,14 +7,14 @@ import httpx
 from celery import shared_task
 from django.utils import timezone
 
-from . import selectors, services, targets, wake
+from . import delivery, selectors, targets, wake
 from .dispatch import Dispatcher  # also connects its worker signals, in the main process and the pool's
 from .models import Subscription, SubscriptionKind
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="zaphooks.hooks_dispatch", acks_late=False)
+@shared_task(name=wake.HOOKS_DISPATCH_TASK, acks_late=False)
 def hooks_dispatch() -> int:
     """Run a dispatcher until it has been idle a while (a no-op when every dispatcher slot is taken)."""
     wake.dispatcher_starting()
@@ -30,10 +30,10 @@ def hooks_sweep() -> None:
     here as well only raced it for the same batches on the same cores, and during a burst a sweep
     that outlasted the beat's 5 s ran beside the next one.
     """
-    services.deliveries_release_expired()
+    delivery.deliveries_release_expired()
     if wake.dispatcher_running():
         return
-    services.events_relay(wake=False)
+    delivery.events_relay(wake=False)
     if selectors.due_deliveries_exist():
         hooks_dispatch.apply_async(retry=False)
 

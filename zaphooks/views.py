@@ -113,20 +113,22 @@ def delivery_log(request, account, subscription_id: int):
 @require_POST
 def replay(request, account, subscription_id: int):
     subscription = _get_or_404(account, subscription_id)
-    options = {}
-    delivery_id = request.POST.get("delivery_id", "")
-    if delivery_id:
-        options["delivery_id"] = ascii_int(delivery_id)
-        if options["delivery_id"] is None:
+    delivery_id = since = until = None
+    raw_delivery_id = request.POST.get("delivery_id", "")
+    if raw_delivery_id:
+        delivery_id = ascii_int(raw_delivery_id)
+        if delivery_id is None:
             messages.error(request, "That delivery is not in this log.")
             return _log_page(request, account, subscription, ReplayRangeForm(), status=400)
     else:
         form = ReplayRangeForm(request.POST)
         if not form.is_valid():
             return _log_page(request, account, subscription, form, status=400)
-        options.update(since=form.cleaned_data["since"], until=form.cleaned_data["until"])
+        since, until = form.cleaned_data["since"], form.cleaned_data["until"]
     try:
-        count = services.deliveries_replay(account=account, subscription_id=subscription.pk, **options)
+        count = services.deliveries_replay(
+            account=account, subscription_id=subscription.pk, delivery_id=delivery_id, since=since, until=until
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:

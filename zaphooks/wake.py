@@ -8,12 +8,14 @@ import logging
 import uuid
 
 import redis
+from celery import current_app
 from django.conf import settings
 
 from kartra_integrations.redis_client import redis_client, redis_script
 
 logger = logging.getLogger(__name__)
 
+HOOKS_DISPATCH_TASK = "zaphooks.hooks_dispatch"
 WAKE_KEY = "zaphooks:wake"
 SLOT_KEY = "zaphooks:dispatcher:{}"
 HELP_KEY = "zaphooks:help"
@@ -54,9 +56,8 @@ def _slot_keys() -> list[str]:
 
 
 def _start_dispatcher() -> None:
-    from .tasks import hooks_dispatch
-
-    hooks_dispatch.apply_async(retry=False)
+    # By name from the app's registry: tasks.py runs the dispatcher, which wakes through this module.
+    current_app.tasks[HOOKS_DISPATCH_TASK].apply_async(retry=False)
 
 
 def dispatcher_wake() -> None:
@@ -123,6 +124,8 @@ class DispatcherLock:
     def renew(self) -> bool:
         if self.client is None:
             return True
+        if self.key is None:  # never acquired
+            return False
         # Only while it is still ours (it may have expired and been taken).
         return bool(
             self.client.eval(
@@ -136,7 +139,7 @@ class DispatcherLock:
         )
 
     def release(self) -> None:
-        if self.client is None:
+        if self.client is None or self.key is None:
             return
         self.client.eval(
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",

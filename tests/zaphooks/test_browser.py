@@ -30,7 +30,7 @@ def url(live_server):
 def dispatcher_wakes(monkeypatch):
     """Replays wake the dispatcher after commit; record the wake-ups instead (no worker runs here)."""
     wakes = []
-    monkeypatch.setattr("zaphooks.services.wake_dispatcher", lambda *args, **kwargs: wakes.append(args))
+    monkeypatch.setattr("zaphooks.delivery.wake_dispatcher", lambda *args, **kwargs: wakes.append(args))
     return wakes
 
 

@@ -33,7 +33,7 @@ def owner_client(client, owner):
 
 @pytest.fixture
 def no_wake(monkeypatch):
-    monkeypatch.setattr("zaphooks.services.wake_dispatcher", lambda *args, **kwargs: None)
+    monkeypatch.setattr("zaphooks.delivery.wake_dispatcher", lambda *args, **kwargs: None)
 
 
 def _zap(account, event: str, filter: dict | None = None):

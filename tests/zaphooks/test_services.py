@@ -10,7 +10,7 @@ from kartra_integrations.errors import ApplicationError
 from leads.models import LeadEvent
 from leads.services import lead_points_give, lead_tag_assign
 from tests.leads.factories import LeadFactory, TagFactory
-from zaphooks import policy, services
+from zaphooks import delivery, policy, services
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent, SubscriptionState
 from zaphooks.selectors import signing_secrets_for_accounts
 
@@ -174,6 +174,12 @@ def test_claim_moves_due_rows_to_sending_and_respects_room(db):
     assert (len(claimed.jobs), claimed.left) == (2, 1)
     assert Delivery.objects.filter(state=DeliveryState.SENDING).count() == 2
     assert services.deliveries_claim(limit=10, room={subscription.pk: 0}, default_room=2).jobs == []
+
+
+def test_a_claimed_job_carries_the_event_id_as_text_like_a_relayed_one(db):
+    delivery_row = DeliveryFactory()
+    [job] = services.deliveries_claim(limit=10, room={}, default_room=10).jobs
+    assert job.event_id == str(delivery_row.event_id)
 
 
 def test_future_retries_are_not_claimed(db):
@@ -382,7 +388,7 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
 
 def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(services, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = True
     services.events_committed()
     assert woken == [True]
@@ -390,7 +396,7 @@ def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings
 
 def test_committed_events_wake_nothing_when_wake_on_commit_is_off(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(services, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = False
     services.events_committed()
     assert woken == []

@@ -71,3 +71,13 @@ def test_no_help_is_started_while_every_slot_is_taken(started, settings):
     assert started == []
     for lock in locks:
         lock.release()
+
+
+def test_a_lock_never_acquired_renews_nothing_and_releases_nothing(started):
+    held = wake.DispatcherLock()
+    assert held.acquire()
+    never = wake.DispatcherLock()
+    assert never.renew() is False
+    never.release()
+    assert redis_client().exists(held.key) == 1
+    held.release()

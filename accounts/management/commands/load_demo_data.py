@@ -59,8 +59,10 @@ def _approve_through_review(account: Account, moderator: User, stated_use: str) 
             activation_request=activation_request,
             out_of_order_reason="Demo data set-up: the demo approved account is approved through the review.",
         )
+    decider = activation_request.assigned_to
+    assert decider is not None  # claimed just above, or before
     request_decide(
-        actor=activation_request.assigned_to,
+        actor=decider,
         activation_request=activation_request,
         outcome="approved",
         reason="use_clear",
