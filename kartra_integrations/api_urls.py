@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.apis import MeApi
-from leads.event_apis import PlatformEventApi
+from leads.api.events import PlatformEventApi
 
 public = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
 
@@ -28,7 +28,7 @@ api_docs = csp_update({"worker-src": [SELF, "blob:"], "style-src": [NONCE, *REDO
 urlpatterns = [
     path("me", MeApi.as_view(), name="api-me"),
     path("events", PlatformEventApi.as_view(), name="api-events"),
-    path("", include("leads.api_urls")),
+    path("", include("leads.api.urls")),
     path("", include("zaphooks.urls_api")),
     path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs", api_docs, name="api-docs"),

@@ -43,15 +43,11 @@ def event_samples(*, account: Account, event: str, resolved: dict, limit: int = 
 
 
 def _payload(*, event: str, event_id: str, lead_document: dict, details: dict) -> dict:
-    from leads.models import iso_utc
+    from leads.selectors import event_payload_build
 
-    return {
-        "id": event_id,
-        "action": event,
-        "occurred_at": iso_utc(SAMPLE_TIME),
-        "lead": lead_document,
-        "action_details": details,
-    }
+    return event_payload_build(
+        event_id=event_id, action=event, occurred_at=SAMPLE_TIME, lead_document=lead_document, action_details=details
+    )
 
 
 def _details(event: str, objects: dict) -> dict:

@@ -297,16 +297,10 @@ def leads_by_id(lead_ids: set[int]) -> dict:
 
 
 def event_payload_with(event, lead_document: dict) -> dict:
-    """leads.selectors.event_payload's shape, with the lead document already read."""
-    from leads.models import iso_utc
+    """leads.selectors.event_payload, with the lead document already read."""
+    from leads.selectors import event_payload
 
-    return {
-        "id": str(event.id),
-        "action": event.action,
-        "occurred_at": iso_utc(event.occurred_at),
-        "lead": lead_document,
-        "action_details": event.details,
-    }
+    return event_payload(event, lead_document=lead_document)
 
 
 def filter_for_event(*, account: Account, event: str, raw: dict, resolve=None) -> dict:
@@ -333,21 +327,9 @@ def score_matcher() -> Callable[[dict, int], bool]:
 
 def filter_asset_models() -> dict:
     """Filter key -> the account's asset model it names (the other keys name a part of one)."""
-    from leads import models as leads_models
+    from leads.models import ASSET_KINDS
 
-    return {
-        "tag": leads_models.Tag,
-        "list": leads_models.LeadList,
-        "form": leads_models.Form,
-        "sequence": leads_models.Sequence,
-        "tracking_link": leads_models.TrackingLink,
-        "video": leads_models.Video,
-        "page": leads_models.Page,
-        "split_test_link": leads_models.SplitTestLink,
-        "calendar": leads_models.Calendar,
-        "membership": leads_models.Membership,
-        "product": leads_models.Product,
-    }
+    return {kind.key: kind.model for kind in ASSET_KINDS if kind.filterable}
 
 
 def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:
