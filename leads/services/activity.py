@@ -4,7 +4,6 @@ LeadActivity with its lead event."""
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from leads.models import (
     Form,
@@ -28,12 +27,13 @@ from leads.services.events import (
     lead_event_write,
 )
 from leads.services.leads import _validation_error_to_application
+from leads.services.transactions import lead_transaction
 
 # ---------------------------------------------------------------------------------------------
 # Forms and activity
 
 
-@transaction.atomic
+@lead_transaction
 def lead_form_filled(*, lead: Lead, form: Form) -> LeadEvent:
     """Record a form submission (filled_form) and apply the form's lists and tags (their events too)."""
     _check_same_account(lead, form)
@@ -51,7 +51,7 @@ def _activity(*, lead: Lead, kind: str, action: LeadAction, details: dict, **tar
     return activity
 
 
-@transaction.atomic
+@lead_transaction
 def lead_kartra_page_visit_record(*, lead: Lead, page: Page) -> LeadActivity:
     _check_same_account(lead, page)
     details = _kartra_page_details(page)
@@ -60,7 +60,7 @@ def lead_kartra_page_visit_record(*, lead: Lead, page: Page) -> LeadActivity:
     )
 
 
-@transaction.atomic
+@lead_transaction
 def lead_external_page_visit_record(*, lead: Lead, url: str) -> LeadActivity:
     activity = LeadActivity(lead=lead, kind=LeadActivity.Kind.EXTERNAL_PAGE_VISIT, url=(url or "").strip())
     try:
@@ -78,19 +78,19 @@ def _video_activity(*, lead: Lead, video: Video, kind: str, action: LeadAction) 
     return _activity(lead=lead, kind=kind, action=action, details=details, video=video)
 
 
-@transaction.atomic
+@lead_transaction
 def lead_video_play_record(*, lead: Lead, video: Video) -> LeadActivity:
     return _video_activity(lead=lead, video=video, kind=LeadActivity.Kind.VIDEO_PLAY, action=LeadAction.VIDEO_PLAY)
 
 
-@transaction.atomic
+@lead_transaction
 def lead_video_complete_record(*, lead: Lead, video: Video) -> LeadActivity:
     return _video_activity(
         lead=lead, video=video, kind=LeadActivity.Kind.VIDEO_COMPLETE, action=LeadAction.VIDEO_COMPLETE
     )
 
 
-@transaction.atomic
+@lead_transaction
 def lead_tracking_link_click_record(*, lead: Lead, tracking_link: TrackingLink) -> LeadActivity:
     _check_same_account(lead, tracking_link)
     details = _tracking_link_details(tracking_link)
@@ -103,7 +103,7 @@ def lead_tracking_link_click_record(*, lead: Lead, tracking_link: TrackingLink) 
     )
 
 
-@transaction.atomic
+@lead_transaction
 def lead_split_test_link_click_record(*, lead: Lead, split_test_link: SplitTestLink) -> LeadActivity:
     _check_same_account(lead, split_test_link)
     details = _split_test_link_details(split_test_link)

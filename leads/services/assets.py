@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
@@ -28,6 +28,7 @@ from leads.models import (
 )
 from leads.selectors import asset_resolve
 from leads.services.leads import _field_error, _validation_error_to_application
+from leads.services.transactions import lead_transaction
 
 # ---------------------------------------------------------------------------------------------
 # Assets
@@ -44,7 +45,7 @@ def _save_asset(asset: models.Model, *, update_fields: list[str] | None = None) 
     if taken.exists():
         raise _field_error("name", message, code="name_taken")
     try:
-        with transaction.atomic():
+        with lead_transaction():
             asset.save(update_fields=update_fields)
     except IntegrityError:
         raise _field_error("name", message, code="name_taken") from None
@@ -55,7 +56,7 @@ def _check_asset_model(model: type[Asset]) -> None:
         raise TypeError(f"{model!r} is not an asset model")
 
 
-@transaction.atomic
+@lead_transaction
 def asset_create(*, account: Account, model: type[Asset], name: str, **fields: Any) -> Asset:
     """Create a tag, list, sequence, page, video, tracking link, split-test link, calendar, membership
     or product (forms: form_create). Names are unique per account and kind."""
@@ -85,7 +86,7 @@ def asset_get_or_create(
         return asset_resolve(account=account, model=model, ref=ref)
 
 
-@transaction.atomic
+@lead_transaction
 def asset_update(*, asset: Asset, **fields: Any) -> Asset:
     for name, value in fields.items():
         setattr(asset, name, value.strip() if name == "name" and isinstance(value, str) else value)
@@ -101,7 +102,7 @@ def _same_account(account_id: int, items: Iterable[Asset], field: str) -> list[A
     return items
 
 
-@transaction.atomic
+@lead_transaction
 def form_create(
     *,
     account: Account,
@@ -119,7 +120,7 @@ def form_create(
     return form
 
 
-@transaction.atomic
+@lead_transaction
 def form_update(
     *,
     form: Form,
@@ -139,7 +140,7 @@ def form_update(
     return form
 
 
-@transaction.atomic
+@lead_transaction
 def sequence_step_create(
     *, sequence: Sequence, subject: str, body: str, delay: timedelta = timedelta(0)
 ) -> SequenceStep:
@@ -160,20 +161,20 @@ def _save_child(obj: models.Model, *, parent_field: str, message: str) -> None:
     except ValidationError as error:
         raise _validation_error_to_application(error) from None
     try:
-        with transaction.atomic():
+        with lead_transaction():
             obj.save()
     except IntegrityError:
         raise _field_error("name", message, code="name_taken") from None
 
 
-@transaction.atomic
+@lead_transaction
 def calendar_class_create(*, calendar: Calendar, name: str, duration: timedelta = timedelta(hours=1)) -> CalendarClass:
     calendar_class = CalendarClass(calendar=calendar, name=(name or "").strip(), duration=duration)
     _save_child(calendar_class, parent_field="calendar", message=f'Class "{calendar_class.name}" already exists.')
     return calendar_class
 
 
-@transaction.atomic
+@lead_transaction
 def membership_level_create(*, membership: Membership, name: str) -> MembershipLevel:
     position = membership.levels.count() + 1
     level = MembershipLevel(membership=membership, name=(name or "").strip(), position=position)
@@ -181,7 +182,7 @@ def membership_level_create(*, membership: Membership, name: str) -> MembershipL
     return level
 
 
-@transaction.atomic
+@lead_transaction
 def price_point_create(
     *,
     product: Product,
@@ -206,7 +207,7 @@ def price_point_create(
     return price_point
 
 
-@transaction.atomic
+@lead_transaction
 def sequence_step_update(*, step: SequenceStep, subject: str, body: str, delay: timedelta) -> SequenceStep:
     step.subject, step.body, step.delay = subject, body, delay
     try:

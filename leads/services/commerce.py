@@ -4,7 +4,6 @@ signups, and the hosted checkout's sale."""
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from leads.services.consent import Visitor, _unconfirmed_visit
 from leads.services.engagement import _check_same_account
 from leads.services.events import _membership_details, _product_details, _transaction_details, lead_event_write
 from leads.services.leads import _field_error
+from leads.services.transactions import lead_transaction
 
 # ---------------------------------------------------------------------------------------------
 # Memberships
@@ -54,13 +54,13 @@ def _membership_grant(*, lead: Lead, level: MembershipLevel) -> MembershipAccess
     return access
 
 
-@transaction.atomic
+@lead_transaction
 def lead_membership_grant(*, lead: Lead, level: MembershipLevel) -> MembershipAccess:
     """Grant (or move to) a level of a membership; granting the level the lead holds is a no-op."""
     return _membership_grant(lead=lead, level=level)
 
 
-@transaction.atomic
+@lead_transaction
 def lead_membership_revoke(*, lead: Lead, membership: Membership) -> MembershipAccess | None:
     """None (and no event) when the lead has no granted access to the membership."""
     _check_same_account(lead, membership)
@@ -82,7 +82,7 @@ def lead_membership_revoke(*, lead: Lead, membership: Membership) -> MembershipA
 # Transactions
 
 
-@transaction.atomic
+@lead_transaction
 def transaction_sale_record(
     *,
     lead: Lead,
@@ -124,7 +124,7 @@ def transaction_sale_record(
     return sale
 
 
-@transaction.atomic
+@lead_transaction
 def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> Transaction:
     """Refund a sale in full (no amount, or the whole sale amount: refund_product) or in part
     (partial_refund_product). Never more than what is left, never twice in full."""
@@ -169,7 +169,7 @@ def transaction_refund(*, sale: Transaction, amount: Decimal | None = None) -> T
     return refund
 
 
-@transaction.atomic
+@lead_transaction
 def subscription_cancel(*, subscription: RecurringSubscription, require_active: bool = False) -> RecurringSubscription:
     """Cancel an active recurring subscription (cancel_subscription); a cancelled one is left as it is,
     or, with require_active (the API's cancel_transaction), refused with 409 subscription_not_active."""
@@ -199,14 +199,14 @@ def _partner_signup(*, lead: Lead, product: Product, kind: str, action: LeadActi
     return signup
 
 
-@transaction.atomic
+@lead_transaction
 def lead_affiliate_signup(*, lead: Lead, product: Product) -> PartnerSignup:
     return _partner_signup(
         lead=lead, product=product, kind=PartnerSignup.Kind.AFFILIATE, action=LeadAction.AFFILIATE_SIGNUP
     )
 
 
-@transaction.atomic
+@lead_transaction
 def lead_jv_signup(*, lead: Lead, product: Product) -> PartnerSignup:
     return _partner_signup(lead=lead, product=product, kind=PartnerSignup.Kind.JV, action=LeadAction.JV_SIGNUP)
 
@@ -224,7 +224,7 @@ def checkout_unavailable_reason(*, product: Product) -> str | None:
     return None
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def hosted_checkout_submit(
     *,
     product: Product,

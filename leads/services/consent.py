@@ -24,7 +24,6 @@ as not subject (a fact worth keeping if GDPR is turned on later), anything else 
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.crypto import salted_hmac
 
 from accounts.models import Account, User
@@ -43,6 +42,7 @@ from leads.models import (
 from leads.services.activity import lead_form_filled
 from leads.services.geo import country_for_ip, is_gdpr_country
 from leads.services.leads import lead_create, lead_gdpr_status_set, lead_update
+from leads.services.transactions import lead_transaction
 
 # The wording a visitor sees, versioned: change the text, bump the version.
 NOTICE_VERSION = "2025-01"
@@ -214,7 +214,7 @@ def _unconfirmed_visit(
     return lead
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def hosted_form_submit(*, form: Form, email: str, profile: dict[str, str], visitor: Visitor, granted: set[str]) -> Lead:
     """A visitor filled a (single opt-in) hosted form: the lead, consent and status of an unconfirmed
     visit, filled_form and the form's lists and tags."""
@@ -231,7 +231,7 @@ def hosted_form_submit(*, form: Form, email: str, profile: dict[str, str], visit
     return lead
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def consent_withdraw(*, lead: Lead, purpose: ConsentPurpose, actor: User) -> ConsentRecord:
     """The owner records that the lead withdrew a consent (by email, phone...): the lead is blocked
     again when the account has GDPR on, until it opts in once more."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -49,6 +49,7 @@ from leads.models import (
 )
 from leads.selectors import lead_details
 from leads.services.consent import consent_email_digest
+from leads.services.transactions import lead_transaction
 from zaphooks.services import hook_events_erase
 
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -216,7 +217,7 @@ def erased_email(lead_id: int) -> str:
     return f"erased-{lead_id}@{ERASED_EMAIL_DOMAIN}"
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def lead_erase(*, lead: Lead, actor: User) -> LeadErasure:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if LeadErasure.objects.filter(lead=lead).exists():

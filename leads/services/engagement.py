@@ -3,7 +3,6 @@
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from kartra_integrations.errors import NotFound
@@ -34,6 +33,7 @@ from leads.services.events import (
     lead_event_write,
 )
 from leads.services.leads import _field_error
+from leads.services.transactions import lead_transaction
 
 # ---------------------------------------------------------------------------------------------
 # Tags and lists
@@ -58,13 +58,13 @@ def lead_tag_assign_by_ref(*, lead: Lead, tag: int | str, create_if_missing: boo
     """assign_tag by the tag's id or exact name; with create_if_missing a new name creates the tag in
     the same transaction as the assignment (a failed assignment leaves no tag behind). Without it,
     lead_tag_assign's own transaction is the only one (the API's query budget)."""
-    with transaction.atomic() if create_if_missing else nullcontext():
+    with lead_transaction() if create_if_missing else nullcontext():
         found = asset_get_or_create(account=lead.account, model=Tag, ref=tag, create_if_missing=create_if_missing)
         lead_tag_assign(lead=lead, tag=found)
     return found
 
 
-@transaction.atomic
+@lead_transaction
 def lead_tag_unassign(*, lead: Lead, tag: Tag) -> bool:
     """Remove the tag; True when the lead had it."""
     _check_same_account(lead, tag)
@@ -74,7 +74,7 @@ def lead_tag_unassign(*, lead: Lead, tag: Tag) -> bool:
     return bool(deleted)
 
 
-@transaction.atomic
+@lead_transaction
 def lead_list_subscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription:
     _check_same_account(lead, lead_list)
     now = timezone.now()
@@ -95,7 +95,7 @@ def lead_list_subscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription:
 def lead_list_subscribe_by_ref(*, lead: Lead, lead_list: int | str, create_if_missing: bool = False) -> LeadList:
     """subscribe_lead_to_list by the list's id or exact name; with create_if_missing a new name creates
     the list in the same transaction as the subscription."""
-    with transaction.atomic() if create_if_missing else nullcontext():
+    with lead_transaction() if create_if_missing else nullcontext():
         found = asset_get_or_create(
             account=lead.account, model=LeadList, ref=lead_list, create_if_missing=create_if_missing
         )
@@ -103,7 +103,7 @@ def lead_list_subscribe_by_ref(*, lead: Lead, lead_list: int | str, create_if_mi
     return found
 
 
-@transaction.atomic
+@lead_transaction
 def lead_list_unsubscribe(*, lead: Lead, lead_list: LeadList) -> ListSubscription | None:
     """Unsubscribe; None (and no event) when the lead is not an active subscriber."""
     _check_same_account(lead, lead_list)
@@ -155,7 +155,7 @@ def _check_points(points: int) -> None:
         raise _field_error("points", "Give a whole number of points greater than zero.")
 
 
-@transaction.atomic
+@lead_transaction
 def lead_points_give(*, lead: Lead, points: int, reason: str = "", expires_in_days: int | None = None) -> PointsChange:
     """Add points; writes reaches_score when the score passes the lead's highest score ever."""
     _check_points(points)
@@ -167,13 +167,13 @@ def lead_points_give(*, lead: Lead, points: int, reason: str = "", expires_in_da
     return _points_apply(lead=lead, delta=points, reason=reason[:200], expires_at=expires_at)
 
 
-@transaction.atomic
+@lead_transaction
 def lead_points_remove(*, lead: Lead, points: int, reason: str = "") -> PointsChange:
     _check_points(points)
     return _points_apply(lead=lead, delta=-points, reason=reason[:200], expires_at=None)
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def points_expire_due(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Take back points whose expiry has passed (one reversing change each); returns how many."""
     now = now or timezone.now()
@@ -198,7 +198,7 @@ def _step_due_at(sequence: Sequence, position: int, *, after: datetime) -> datet
     return after + step.delay if step else None
 
 
-@transaction.atomic
+@lead_transaction
 def lead_sequence_subscribe(*, lead: Lead, sequence: Sequence, step: int = 1) -> SequenceSubscription:
     """Put the lead on the sequence at `step`. Re-subscribing an active lead only moves its step."""
     _check_same_account(lead, sequence)
@@ -240,7 +240,7 @@ def _sequence_leave(*, lead: Lead, sequence: Sequence, status: str, action: Lead
     return SequenceSubscription.objects.get(lead=lead, sequence=sequence)
 
 
-@transaction.atomic
+@lead_transaction
 def lead_sequence_unsubscribe(*, lead: Lead, sequence: Sequence) -> SequenceSubscription | None:
     """None (and no event) when the lead is not active on the sequence."""
     return _sequence_leave(
@@ -251,7 +251,7 @@ def lead_sequence_unsubscribe(*, lead: Lead, sequence: Sequence) -> SequenceSubs
     )
 
 
-@transaction.atomic
+@lead_transaction
 def lead_sequence_complete(*, lead: Lead, sequence: Sequence) -> SequenceSubscription | None:
     """Called by the sequence engine after the last step; None when not active."""
     return _sequence_leave(
@@ -266,7 +266,7 @@ def lead_sequence_complete(*, lead: Lead, sequence: Sequence) -> SequenceSubscri
 # Calendars
 
 
-@transaction.atomic
+@lead_transaction
 def lead_calendar_subscribe(*, lead: Lead, calendar_class: CalendarClass, starts_at: datetime) -> CalendarBooking:
     """Book the lead on a class at starts_at (not in the past). Booking the same slot twice is a no-op."""
     calendar = calendar_class.calendar
@@ -287,7 +287,7 @@ def lead_calendar_subscribe(*, lead: Lead, calendar_class: CalendarClass, starts
     return booking
 
 
-@transaction.atomic
+@lead_transaction
 def lead_calendar_cancel(*, lead: Lead, calendar_class: CalendarClass) -> list[CalendarBooking]:
     """Cancel the lead's registered bookings of the class; one calendar_cancel event per booking."""
     _check_same_account(lead, calendar_class.calendar)
@@ -304,7 +304,7 @@ def lead_calendar_cancel(*, lead: Lead, calendar_class: CalendarClass) -> list[C
     return bookings
 
 
-@transaction.atomic
+@lead_transaction
 def lead_calendar_complete(*, booking: CalendarBooking) -> bool:
     """Mark a registered booking completed; True when it changed (so a re-run writes nothing)."""
     updated = CalendarBooking.objects.filter(pk=booking.pk, status=CalendarBooking.Status.REGISTERED).update(
@@ -330,6 +330,6 @@ def calendar_bookings_complete_ended(*, now: datetime | None = None, limit: int 
     for booking in CalendarBooking.objects.filter(pk__in=booking_ids).select_related(
         "lead__account__owner", "calendar_class__calendar"
     ):
-        with transaction.atomic(durable=True):
+        with lead_transaction(durable=True):
             completed += lead_calendar_complete(booking=booking)
     return completed

@@ -8,10 +8,12 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 
 from kartra_integrations.prepared import insert, insert_if_absent
 from leads.models import (
+    CALENDAR_EVENTS,
+    TRANSACTION_EVENTS,
     CalendarBooking,
     Form,
     Lead,
@@ -27,8 +29,10 @@ from leads.models import (
     TrackingLink,
     Transaction,
     Video,
+    asset_kind,
     iso_utc,
 )
+from leads.services.transactions import lead_on_commit
 from zaphooks.services import events_committed
 
 # ---------------------------------------------------------------------------------------------
@@ -71,15 +75,12 @@ def _insert_with_event(row: models.Model, *, lead: Lead, action: LeadAction, det
 
 def _events_committed_once() -> None:
     """One wake-up per transaction however many events it writes (an import writes thousands, and
-    each wake-up is a Redis round-trip, or a Celery message when no dispatcher runs).
+    each wake-up is a Redis round-trip, or a Celery message when no dispatcher runs)."""
+    lead_on_commit(_wake_hook_delivery, once=True)
 
-    Django drops the callbacks of a savepoint that rolls back, so one still registered will run
-    unless a savepoint that is open now rolls back, and every open savepoint encloses the event
-    being written now: it would roll back too."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(func is events_committed for _, func, _ in connection.run_on_commit):
-        return
-    transaction.on_commit(events_committed)
+
+def _wake_hook_delivery() -> None:
+    events_committed()
 
 
 def lead_events_relayed_mark(*, event_ids: list, at: datetime) -> int:
@@ -210,20 +211,12 @@ def _calendar_details(booking: CalendarBooking, *, lead: Lead) -> dict:
     }
 
 
-_TAG_EVENTS = (LeadAction.ASSIGN_TAG, LeadAction.UNASSIGN_TAG)
-_LIST_EVENTS = (LeadAction.LIST_SUBSCRIPTION, LeadAction.LIST_UNSUBSCRIPTION)
-_SEQUENCE_EVENTS = (
-    LeadAction.SEQUENCE_SUBSCRIPTION,
-    LeadAction.SEQUENCE_UNSUBSCRIPTION,
-    LeadAction.SEQUENCE_COMPLETION,
-)
-_TRANSACTION_EVENTS = (
-    LeadAction.BUY_PRODUCT,
-    LeadAction.REFUND_PRODUCT,
-    LeadAction.PARTIAL_REFUND_PRODUCT,
-    LeadAction.CANCEL_SUBSCRIPTION,
-)
-_CALENDAR_EVENTS = (LeadAction.CALENDAR_SUBSCRIBE, LeadAction.CALENDAR_COMPLETE, LeadAction.CALENDAR_CANCEL)
+# Which events are about which asset (leads.models.ASSET_KINDS), hence share an action_details shape.
+_TAG_EVENTS = asset_kind("tag").events
+_LIST_EVENTS = asset_kind("list").events
+_SEQUENCE_EVENTS = asset_kind("sequence").events
+_TRANSACTION_EVENTS = TRANSACTION_EVENTS
+_CALENDAR_EVENTS = CALENDAR_EVENTS
 
 
 def action_details_build(*, action: str, **objects: Any) -> dict:

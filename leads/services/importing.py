@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -39,6 +38,8 @@ from leads.models import (
     gdpr_transition_allowed,
 )
 from leads.services.consent import IMPORT_NOTICE_TEXT, NOTICE_VERSION, consent_email_digest
+from leads.services.leads import new_lead_gdpr_status
+from leads.services.transactions import lead_transaction
 
 IMPORTABLE_COLUMNS = ("email", *LEAD_PROFILE_FIELDS)
 DEFAULT_BATCH_SIZE = 1000
@@ -112,7 +113,7 @@ def _latest_consents(lead_ids: list[int]) -> dict[tuple[int, str], str]:
     return latest
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def _import_batch(
     *,
     account: Account,
@@ -140,7 +141,7 @@ def _import_batch(
                     email=email,
                     source=LeadSource.IMPORT,
                     date_joined=now,
-                    gdpr_status=GdprStatus.UNKNOWN if account.gdpr_enabled else GdprStatus.OFF,
+                    gdpr_status=new_lead_gdpr_status(account=account),
                     gdpr_status_date=now,
                     **profile,
                 )

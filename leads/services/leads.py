@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from leads.models import (
     LeadSource,
     gdpr_transition_allowed,
 )
+from leads.services.transactions import lead_transaction
 
 GDPR_NOT_SETTABLE_MESSAGE = (
     "GDPR status cannot be set or changed here: GDPR consent is only given by the lead through a hosted "
@@ -114,10 +115,18 @@ def _full_clean_lead(lead: Lead) -> None:
 def _save_lead_unique(lead: Lead, *, field: str, update_fields: list[str] | None = None) -> None:
     """Save, turning a lost race on the per-account email constraint into the same field error."""
     try:
-        with transaction.atomic():
+        with lead_transaction():
             lead.save(update_fields=update_fields)
     except IntegrityError:
         raise _field_error(field, LEAD_EXISTS_MESSAGE, code="lead_exists") from None
+
+
+def new_lead_gdpr_status(*, account: Account) -> GdprStatus:
+    """The one rule for a new lead's GDPR status, whatever creates it (API, hosted form, checkout,
+    import, owner): unknown when the account has GDPR on, off otherwise. Only what the lead does
+    afterwards (consent on a hosted page, an import whose operator confirms it) moves it on, along
+    leads.models.GDPR_TRANSITIONS."""
+    return GdprStatus.UNKNOWN if account.gdpr_enabled else GdprStatus.OFF
 
 
 def lead_create(
@@ -128,8 +137,8 @@ def lead_create(
     custom_fields: dict[str, Any] | None = None,
     **profile: Any,
 ) -> Lead:
-    """Create a lead. Its GDPR status is unknown when the account has GDPR on, off otherwise:
-    a lead created here (API, import, owner) is never accepted, whatever its address or IP."""
+    """Create a lead. Its GDPR status is new_lead_gdpr_status's: a lead created here is never
+    accepted, whatever its address or IP (a hosted page records the visitor's consent after)."""
     _check_profile_fields(profile)
     email = _clean_email(email)
     now = timezone.now()
@@ -138,14 +147,14 @@ def lead_create(
         email=email,
         source=source,
         date_joined=now,
-        gdpr_status=GdprStatus.UNKNOWN if account.gdpr_enabled else GdprStatus.OFF,
+        gdpr_status=new_lead_gdpr_status(account=account),
         gdpr_status_date=now,
         **{name: _profile_value(name, value) for name, value in profile.items()},
     )
     _full_clean_lead(lead)
     # A lone INSERT is atomic by itself (no BEGIN and COMMIT round trips); with custom fields, the
     # lead and its values commit together.
-    with transaction.atomic() if custom_fields else nullcontext():
+    with lead_transaction() if custom_fields else nullcontext():
         # The per-account email constraint decides, in the insert itself: no look first, no race.
         if not insert_if_absent(lead):
             raise _field_error("email", LEAD_EXISTS_MESSAGE, code="lead_exists")
@@ -154,7 +163,7 @@ def lead_create(
     return lead
 
 
-@transaction.atomic
+@lead_transaction
 def lead_update(
     *,
     lead: Lead,
@@ -185,7 +194,7 @@ def lead_update(
     return lead
 
 
-@transaction.atomic
+@lead_transaction
 def lead_blacklist_set(*, lead: Lead, blacklisted: bool) -> Lead:
     if lead.blacklisted != blacklisted:
         lead.blacklisted = blacklisted
@@ -193,7 +202,7 @@ def lead_blacklist_set(*, lead: Lead, blacklisted: bool) -> Lead:
     return lead
 
 
-@transaction.atomic
+@lead_transaction
 def lead_gdpr_status_set(
     *, lead: Lead, status: GdprStatus, ip: str | None, via: GdprEvidence, at: datetime | None = None
 ) -> bool:
@@ -269,7 +278,7 @@ def _custom_field_value(field: CustomField, raw: Any) -> tuple[Any, str | None]:
     return [option_id], None
 
 
-@transaction.atomic
+@lead_transaction
 def lead_custom_fields_set(*, lead: Lead, values: dict[str, Any]) -> Lead:
     """Set custom field values by identifier: a string for text fields, an option (id or name) for
     drop-down and radio, a list of options (ids or names) for checkbox; empty ("" / None / []) clears.
@@ -311,7 +320,7 @@ def _custom_fields_write(*, lead: Lead, values: dict[str, Any], new_lead: bool) 
     )
 
 
-@transaction.atomic
+@lead_transaction
 def custom_field_create(
     *, account: Account, identifier: str, type: CustomFieldType, options: Iterable[str] = ()
 ) -> CustomField:
@@ -331,7 +340,7 @@ def custom_field_create(
     if CustomField.objects.filter(account=account, identifier=field.identifier).exists():
         raise _field_error("identifier", f'A custom field "{field.identifier}" already exists.', code="name_taken")
     try:
-        with transaction.atomic():
+        with lead_transaction():
             field.save()
     except IntegrityError:
         raise _field_error(
@@ -347,7 +356,7 @@ def custom_field_create(
 # Owner pages: the account's GDPR setting and sequence step edits
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def account_gdpr_enabled_set(*, account: Account, enabled: bool, actor: User | None) -> Account:
     """Turn the account's GDPR setting on or off, and record who did (a GdprSettingChange) when it changes.
 

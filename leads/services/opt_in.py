@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from leads.models import (
 )
 from leads.services.activity import lead_form_filled
 from leads.services.consent import NOTICE_VERSION, Visitor, _consent_from_visit, _granted_notices, _lead_from_visit
+from leads.services.transactions import lead_on_commit, lead_transaction
 
 # --- Double opt-in -----------------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ def opt_in_pending_get(*, token: str) -> PendingOptIn:
     return pending
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def opt_in_pending_create(
     *, form: Form, email: str, profile: dict[str, str], visitor: Visitor, granted: set[str], site_url: str
 ) -> PendingOptIn | None:
@@ -105,7 +105,7 @@ def opt_in_pending_create(
         fields = error.message_dict
         raise ApplicationError(next(iter(fields.values()))[0], code="invalid", fields=fields) from None
     pending.save()
-    transaction.on_commit(partial(_opt_in_confirmation_enqueue, pending.pk), robust=True)
+    lead_on_commit(partial(_opt_in_confirmation_enqueue, pending.pk), robust=True)
     return pending
 
 
@@ -144,7 +144,7 @@ def opt_in_confirmation_send(*, pending_id: str) -> bool:
     return True
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def opt_in_confirm(*, pending: PendingOptIn, visitor: Visitor) -> Lead | None:
     """The lead opened its link: it controls the address. Now the lead is created or its profile updated,
     its IP verified (the visitor's now), the consents it gave at submission recorded and its status set

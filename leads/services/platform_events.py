@@ -10,13 +10,12 @@ the lead, in one transaction, answers a reference that names nothing in the acco
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError
 from leads.models import Lead, LeadAction
 from leads.services.commands import ReferenceNotFound, command_run
 from leads.services.events import lead_events_collected
+from leads.services.transactions import lead_transaction
 
 NOT_REPORTABLE: dict[str, str] = {
     LeadAction.REACHES_SCORE: (
@@ -63,7 +62,7 @@ EVENT_COMMANDS: dict[str, str] = {
 REPORTABLE_EVENTS: tuple[str, ...] = tuple(EVENT_COMMANDS)
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def platform_event_record(*, account: Account, event: str, lead: Lead, **params: Any) -> PlatformEventResult:
     """Record what a part of the platform reports about `lead`: one command, one transaction.
     `params` are the event's validated fields (asset references as ids or exact names)."""

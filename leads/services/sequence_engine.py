@@ -17,13 +17,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from leads.models import SequenceStep, SequenceSubscription, StepDelivery
 from leads.selectors import EMAILABLE_GDPR_STATUSES, lead_can_receive_email
 from leads.services.engagement import lead_sequence_complete
+from leads.services.transactions import lead_transaction
 
 BATCH_SIZE = 500
 MAX_BATCHES_PER_RUN = 20
@@ -60,7 +60,7 @@ def sequence_due_subscription_ids(*, now: datetime, limit: int = BATCH_SIZE) -> 
     )
 
 
-@transaction.atomic(durable=True)
+@lead_transaction(durable=True)
 def sequence_subscription_step_process(*, subscription_id: int, now: datetime | None = None) -> StepDelivery | None:
     """Queue (or hold) the current step of one due subscription. Returns the queued delivery, if any."""
     now = now or timezone.now()
