@@ -13,25 +13,15 @@
 - consent: the GDPR setting's audit, consent records, pending double opt-ins, erasures.
 """
 
-from .lead import (
-    CustomField,
-    CustomFieldOption,
-    CustomFieldType,
-    GDPR_FIELD_NAMES,
-    GDPR_STATUS_CODES,
-    GDPR_TRANSITIONS,
-    GDPR_UNDECIDED,
-    GdprEvidence,
-    GdprStatus,
-    LEAD_PROFILE_FIELDS,
-    Lead,
-    LeadCustomFieldValue,
-    LeadQuerySet,
-    LeadSource,
-    OPTION_FIELD_TYPES,
-    gdpr_transition_allowed,
-    identifier_validator,
-    iso_utc,
+from .asset_kinds import (
+    ASSET_KINDS,
+    ASSET_KINDS_BY_KEY,
+    CALENDAR_EVENTS,
+    MEMBERSHIP_EVENTS,
+    TRANSACTION_EVENTS,
+    AssetKind,
+    AssetPart,
+    asset_kind,
 )
 from .assets import (
     ASSET_MODELS,
@@ -53,36 +43,10 @@ from .assets import (
     Video,
     new_public_id,
 )
-from .engagement import (
-    CalendarBooking,
-    LeadActivity,
-    LeadTag,
-    ListSubscription,
-    MembershipAccess,
-    PointsChange,
-)
-from .sequences import (
-    SequenceSubscription,
-    StepDelivery,
-)
 from .commerce import (
     PartnerSignup,
     RecurringSubscription,
     Transaction,
-)
-from .events import (
-    LeadAction,
-    LeadEvent,
-)
-from .asset_kinds import (
-    ASSET_KINDS,
-    ASSET_KINDS_BY_KEY,
-    AssetKind,
-    AssetPart,
-    CALENDAR_EVENTS,
-    MEMBERSHIP_EVENTS,
-    TRANSACTION_EVENTS,
-    asset_kind,
 )
 from .consent import (
     ConsentAction,
@@ -92,6 +56,42 @@ from .consent import (
     GdprSettingChange,
     LeadErasure,
     PendingOptIn,
+)
+from .engagement import (
+    CalendarBooking,
+    LeadActivity,
+    LeadTag,
+    ListSubscription,
+    MembershipAccess,
+    PointsChange,
+)
+from .events import (
+    LeadAction,
+    LeadEvent,
+)
+from .lead import (
+    GDPR_FIELD_NAMES,
+    GDPR_STATUS_CODES,
+    GDPR_TRANSITIONS,
+    GDPR_UNDECIDED,
+    LEAD_PROFILE_FIELDS,
+    OPTION_FIELD_TYPES,
+    CustomField,
+    CustomFieldOption,
+    CustomFieldType,
+    GdprEvidence,
+    GdprStatus,
+    Lead,
+    LeadCustomFieldValue,
+    LeadQuerySet,
+    LeadSource,
+    gdpr_transition_allowed,
+    identifier_validator,
+    iso_utc,
+)
+from .sequences import (
+    SequenceSubscription,
+    StepDelivery,
 )
 
 __all__ = [

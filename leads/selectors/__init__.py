@@ -9,6 +9,20 @@ re-exported here (`from leads.selectors import lead_get`).
 - page_lists: the owner's leads list (keyset pages) and a lead's history.
 """
 
+from .email_gate import (
+    EMAILABLE_GDPR_STATUSES,
+    gdpr_setting_changes,
+    lead_can_receive_email,
+)
+from .lead_document import (
+    FEW_LEADS,
+    event_payload,
+    event_payload_build,
+    lead_details,
+    lead_details_many,
+    lead_document_build,
+    reaches_score_matches,
+)
 from .lookups import (
     LEAD_NOT_FOUND,
     asset_resolve,
@@ -21,20 +35,6 @@ from .lookups import (
     subscription_list,
     transaction_get,
     transaction_list,
-)
-from .lead_document import (
-    FEW_LEADS,
-    event_payload,
-    event_payload_build,
-    lead_details,
-    lead_details_many,
-    lead_document_build,
-    reaches_score_matches,
-)
-from .email_gate import (
-    EMAILABLE_GDPR_STATUSES,
-    gdpr_setting_changes,
-    lead_can_receive_email,
 )
 from .page_lists import (
     LEADS_PER_PAGE,
