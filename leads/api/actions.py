@@ -1,9 +1,10 @@
 """`POST /api/v1/actions/{command}`: the v1 API's 15 write commands (the reads are leads.api.reads).
 
-Each view parses its input with a serializer, calls one service (which owns the transaction and
-writes the lead events), and renders the result. The tenant is
-`request.auth.account`; every lookup is scoped to it, so another account's lead or asset answers
-exactly like a missing one.
+Each view parses its input with a serializer, runs the command of the same name in the one command
+registry (leads.services.commands: it resolves the lead and the assets, calls the service that owns
+the transaction and writes the lead events, and states the success message), and renders the
+result. The tenant is `request.auth.account`; every lookup is scoped to it, so another account's
+lead or asset answers exactly like a missing one.
 """
 
 from dataclasses import dataclass, field
