@@ -19,7 +19,7 @@ It then calls the one service that owns the change (and its transaction and lead
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
@@ -167,7 +167,7 @@ class Command:
     run: Callable[[CommandCall], Any]
     # "required": acts on an existing lead (lead_id / email, or a lead already found); "optional": a
     # lead given is checked against what the command touches; "none": takes no lead.
-    lead: str = "required"
+    lead: Literal["required", "optional", "none"] = "required"
     assets: tuple[str, ...] = ()  # inputs naming an asset or a part (by id or name)
     params: tuple[str, ...] = ()  # its other inputs
 
@@ -247,13 +247,11 @@ def _cancel_subscription(call: CommandCall) -> None:
         subscription_cancel(subscription=subscription)
 
 
-def _profile_params() -> tuple[str, ...]:
-    return ("custom_fields", *LEAD_PROFILE_FIELDS)
-
+_PROFILE_PARAMS = ("custom_fields", *LEAD_PROFILE_FIELDS)
 
 _COMMANDS = (
-    Command("create_lead", "Lead created", _create_lead, lead="none", params=("email", *_profile_params())),
-    Command("edit_lead", "Lead edited", _edit_lead, params=("new_email", *_profile_params())),
+    Command("create_lead", "Lead created", _create_lead, lead="none", params=("email", *_PROFILE_PARAMS)),
+    Command("edit_lead", "Lead edited", _edit_lead, params=("new_email", *_PROFILE_PARAMS)),
     Command("assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",)),
     Command(
         "unassign_tag", "Tag removed from lead",
