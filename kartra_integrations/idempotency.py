@@ -1,6 +1,6 @@
 """`Idempotency-Key` for every API write: the same key with the same request replays the first response.
 
-How a write view uses it (leads.api.ActionApi, and any other POST that changes data):
+How a write view uses it (leads.api.actions.ActionApi, and any other POST that changes data):
 
     return idempotent(request, lambda: Response(...work...))
 

@@ -29,6 +29,7 @@ from leads.api.outputs import (
     TransactionReadOutput,
 )
 from leads.api.responses import COMMON_ERRORS, INVALID, LEAD_FOUND, LEAD_NOT_FOUND_RESPONSE, _error
+from leads.models import RecurringSubscription, Transaction
 from leads.selectors import (
     LEAD_NOT_FOUND,
     lead_details,
@@ -138,16 +139,19 @@ class _FilteredListApi(ListAPIView):
     pagination_class = ApiPagination
     query: type[serializers.Serializer] = None
     select: Callable = None
+    model: type = None  # what the rows are, for the schema
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no account
+            return self.model.objects.none()
         query = self.query(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return type(self).select(account=self.request.auth.account, **query.validated_data)
 
 
-def _filtered_list_view(name: str, *, query, output, select, summary: str, description: str):
-    view = type(f"{name.title()}ListApi", (_FilteredListApi,), {"query": query, "serializer_class": output,
-                                                                "select": staticmethod(select)})  # fmt: skip
+def _filtered_list_view(name: str, *, model, query, output, select, summary: str, description: str):
+    attributes = {"model": model, "query": query, "serializer_class": output, "select": staticmethod(select)}
+    view = type(f"{name.title()}ListApi", (_FilteredListApi,), attributes)
     return extend_schema_view(
         get=extend_schema(
             operation_id=f"list_{name}",
@@ -169,6 +173,7 @@ def _filtered_list_view(name: str, *, query, output, select, summary: str, descr
 def transaction_list_view():
     return _filtered_list_view(
         "transactions",
+        model=Transaction,
         query=TransactionQuery,
         output=TransactionReadOutput,
         select=transaction_list,
@@ -181,6 +186,7 @@ def transaction_list_view():
 def subscription_list_view():
     return _filtered_list_view(
         "subscriptions",
+        model=RecurringSubscription,
         query=SubscriptionQuery,
         output=SubscriptionReadOutput,
         select=subscription_list,
