@@ -81,7 +81,7 @@ bench-api: install
 	scripts/apt-ensure.sh wrk
 	$(PY) bench/bench_api.py
 
-# Hook delivery speed (issue 5). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+# Hook delivery speed. Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
 bench-hooks: install
 	$(PY) bench/bench_hooks.py
 

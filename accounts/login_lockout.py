@@ -17,7 +17,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import render
 
-from leads.client_ip import ClientIpError, client_ip
+from kartra_integrations.client_ip import ClientIpError, client_ip
 
 
 def login_client_ip(request) -> str | None:

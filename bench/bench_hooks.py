@@ -1,6 +1,6 @@
 """make bench-hooks: hook delivery speed through the real machinery (PostgreSQL, Redis, a Celery worker).
 
-Prints deliveries per second and commit -> arrival percentiles for the three scenarios of issue 5:
+Prints deliveries per second and commit -> arrival percentiles for the three scenarios:
   1. a receiver that answers at once, against a bare async client loop posting the same payloads
   2. a receiver that answers after 200 ms (target >= 500 deliveries/s)
   3. 100 events a second, one transaction each (target p95 commit -> arrival < 50 ms)

@@ -27,7 +27,8 @@ from accounts.selectors import _credential_by_key  # noqa: E402
 from accounts.throttling import request_count  # noqa: E402
 from kartra_integrations.prepared import _Compiled, _insert_pair_sql, _values  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
-from leads.selectors import _asset_by, _lead_by_email, _lead_detail_rows  # noqa: E402
+from leads.selectors.lead_document import _lead_detail_rows  # noqa: E402
+from leads.selectors.lookups import _asset_by, _lead_by_email  # noqa: E402
 from zaphooks.wake import dispatcher_wake  # noqa: E402
 
 django_application = get_wsgi_application()

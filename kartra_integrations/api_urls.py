@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.apis import MeApi
 from kartra_integrations.errors import error_body
-from leads.event_apis import PlatformEventApi
+from leads.api.events import PlatformEventApi
 
 public: dict[str, list] = {"authentication_classes": [], "permission_classes": [], "throttle_classes": []}
 
@@ -36,7 +36,7 @@ def api_route_not_found(request, path: str = ""):
 urlpatterns = [
     path("me", MeApi.as_view(), name="api-me"),
     path("events", PlatformEventApi.as_view(), name="api-events"),
-    path("", include("leads.api_urls")),
+    path("", include("leads.api.urls")),
     path("", include("zaphooks.urls_api")),
     path("schema", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs", api_docs, name="api-docs"),

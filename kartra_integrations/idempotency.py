@@ -1,6 +1,6 @@
 """`Idempotency-Key` for every API write: the same key with the same request replays the first response.
 
-How a write view uses it (leads.apis.ActionApi, and any other POST that changes data):
+How a write view uses it (leads.api.actions.ActionApi, and any other POST that changes data):
 
     return idempotent(request, lambda: Response(...work...))
 
@@ -15,7 +15,7 @@ How a write view uses it (leads.apis.ActionApi, and any other POST that changes 
 - The same key while the first request still runs: 409 idempotency_key_in_progress. A reservation
   whose request died (older than IDEMPOTENCY_LOCK_TIMEOUT without a response) may be taken over.
 
-- The same key after the lead its stored response names was erased (leads.data_rights.lead_erase):
+- The same key after the lead its stored response names was erased (leads.services.data_rights.lead_erase):
   410 lead_erased, whatever the request; the stored body is gone and the work is not done again (a
   retried create_lead must not bring an erased person back). The row expires as any other.
 
@@ -160,7 +160,7 @@ def idempotency_key_store(*, record_id: int, response: Response) -> None:
             response_status=response.status_code, response_body=response.data
         )
         return
-    from leads.data_rights import lead_erased_locked
+    from leads.services.data_rights import lead_erased_locked
 
     with transaction.atomic():
         if lead_erased_locked(lead_id=lead_id):

@@ -10,6 +10,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("approvals.urls")),
     path("", include("leads.urls")),
-    path("", include("leads.consent_urls")),
     path("", include("zaphooks.urls")),
 ]

@@ -1,4 +1,6 @@
-"""Admin registrations for the lead database; events and the points log are read-only audit rows."""
+"""Admin registrations for the lead database. Events, the points log, consent records, step deliveries
+and erasures are read-only audit rows (consent is append-only; deliveries and erasures are history),
+and so are pending double opt-ins (one changes only through its emailed link)."""
 
 from django.contrib import admin
 
@@ -12,17 +14,6 @@ class AssetAdmin(admin.ModelAdmin):
     list_select_related = ("account",)
     search_fields = ("name", "account__name")
     raw_id_fields = ("account",)
-
-
-for _asset_model in (
-    models.Tag,
-    models.LeadList,
-    models.Page,
-    models.Video,
-    models.TrackingLink,
-    models.SplitTestLink,
-):
-    admin.site.register(_asset_model, AssetAdmin)
 
 
 class SequenceStepInline(admin.TabularInline):
@@ -158,4 +149,33 @@ class GdprSettingChangeAdmin(ReadOnlyAdmin):
     search_fields = ("account__name", "actor__email")
 
 
-from . import admin_consent  # noqa: E402, F401  (issue 7: consent records, step deliveries, erasures)
+@admin.register(models.ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "purpose", "action", "source", "ip", "ip_country", "notice_version", "actor", "created_at")
+    list_filter = ("purpose", "action", "source")
+    search_fields = ("lead__email",)
+    list_select_related = ("lead", "actor")
+
+
+@admin.register(models.StepDelivery)
+class StepDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("subscription", "step", "status", "reason", "created_at", "sent_at")
+    list_filter = ("status", "reason")
+
+
+@admin.register(models.LeadErasure)
+class LeadErasureAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "actor", "erased_at")
+
+
+@admin.register(models.PendingOptIn)
+class PendingOptInAdmin(ReadOnlyAdmin):
+    list_display = ("email", "form", "account", "created_at", "email_sent_at", "confirmed_at", "lead")
+    search_fields = ("email",)
+    list_select_related = ("form", "account", "lead")
+
+
+# Every other kind of leads.models.ASSET_KINDS (tags, lists, pages, videos, links): the plain asset admin.
+for _kind in models.ASSET_KINDS:
+    if not admin.site.is_registered(_kind.model):
+        admin.site.register(_kind.model, AssetAdmin)

@@ -1,4 +1,4 @@
-"""The standard demo assets of issue 3, created by name so running it twice changes nothing."""
+"""The standard demo assets, created by name so running it twice changes nothing."""
 
 from datetime import timedelta
 from decimal import Decimal

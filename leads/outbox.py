@@ -29,8 +29,8 @@ from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
-from .models import Lead, LeadEvent, iso_utc
-from .selectors import lead_details_many
+from .models import Lead, LeadEvent
+from .selectors import event_payload, lead_details_many
 
 logger = logging.getLogger(__name__)
 
@@ -95,18 +95,6 @@ def events_relayed_mark(*, event_ids: list, at: datetime) -> int:
     return LeadEvent.objects.filter(pk__in=event_ids, relayed_at__isnull=True).update(relayed_at=at)
 
 
-def event_payload_build(event: LeadEvent, lead_document: dict) -> dict:
-    """What is sent for an event: the event, its lead's details document and the action details
-    (leads.selectors.event_payload's shape, with the document already read)."""
-    return {
-        "id": str(event.id),
-        "action": event.action,
-        "occurred_at": iso_utc(event.occurred_at),
-        "lead": lead_document,
-        "action_details": event.details,
-    }
-
-
 def event_payloads(events: list[LeadEvent]) -> dict[Any, dict]:
     """Each event's payload by event id; the leads and their documents read in two queries whatever
     the number of events (leads.selectors.lead_details_many)."""
@@ -114,7 +102,7 @@ def event_payloads(events: list[LeadEvent]) -> dict[Any, dict]:
         return {}
     leads = Lead.objects.in_bulk({event.lead_id for event in events})
     documents = lead_details_many(list(leads.values()))
-    return {event.pk: event_payload_build(event, documents[event.lead_id]) for event in events}
+    return {event.pk: event_payload(event, documents[event.lead_id]) for event in events}
 
 
 @dataclass(frozen=True)

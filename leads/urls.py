@@ -1,19 +1,11 @@
-"""The owner's pages under /leads/ and /assets/ (included once from kartra_integrations/urls.py)."""
+"""Every page of the lead database, included from the root URLconf with one line: the owner's pages
+(leads.web: /leads/, /assets/, a lead's data rights under /leads/<id>/data/) and the visitors' hosted
+pages (leads.hosted: /f/<public id>/, /c/<public id>/). The v1 API's routes are leads.api.urls."""
 
-from django.urls import path
-
-from . import views
-
-app_name = "leads"
+from django.urls import include, path
 
 urlpatterns = [
-    path("leads/", views.lead_list, name="lead_list"),
-    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
-    path("leads/settings/gdpr/", views.gdpr_setting, name="gdpr_setting"),
-    path("assets/", views.asset_index, name="asset_index"),
-    path("assets/<slug:kind>/", views.asset_list, name="asset_list"),
-    path("assets/<slug:kind>/new/", views.asset_create, name="asset_create"),
-    path("assets/<slug:kind>/<int:pk>/", views.asset_edit, name="asset_edit"),
-    path("assets/<slug:kind>/<int:pk>/parts/", views.asset_part_add, name="asset_part_add"),
-    path("assets/<slug:kind>/<int:pk>/parts/<int:part_pk>/", views.asset_part_edit, name="asset_part_edit"),
+    path("", include("leads.web.urls")),  # namespace "leads"
+    path("leads/<int:lead_id>/data/", include("leads.web.data_rights_urls")),  # namespace "lead_data"
+    path("", include("leads.hosted.urls")),  # namespace "hosted"
 ]

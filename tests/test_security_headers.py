@@ -1,4 +1,4 @@
-"""Content-Security-Policy on every kind of page (issue 12 point 8), and templates without inline
+"""Content-Security-Policy on every kind of page, and templates without inline
 script or style, which the policy would block."""
 
 import re

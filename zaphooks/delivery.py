@@ -544,7 +544,7 @@ def deliveries_replay(
 
 
 def hook_events_erase(*, event_ids: Iterable | QuerySet, now: datetime) -> int:
-    """The lead of these events was erased (leads.data_rights.lead_erase calls this in its transaction):
+    """The lead of these events was erased (leads.services.data_rights.lead_erase calls this in its transaction):
     their stored bodies are emptied and marked erased, their deliveries still waiting or in flight are
     stopped, and what the targets answered (which may echo the payload) is blanked. Set-based: three
     UPDATEs whatever the number of events. Returns the events erased."""

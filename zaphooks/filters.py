@@ -7,56 +7,32 @@ subscribe time (`filter_resolve`), so matching an event is a dictionary walk wit
 from collections.abc import Callable
 
 from kartra_integrations.limits import SCORE_MAX, ascii_int
-from leads.models import LeadAction
+from leads.models import ASSET_KINDS, LeadAction
 
 # The 26 trigger events: the lead event actions of the outbox, in the seed's order.
 EVENTS = tuple(LeadAction.values)
 
-_TRANSACTIONS = ("buy_product", "refund_product", "partial_refund_product", "cancel_subscription")
-
-# filter key -> the events it fits
-KEY_EVENTS: dict[str, tuple[str, ...]] = {
-    "tag": ("assign_tag", "unassign_tag"),
-    "list": ("list_subscription", "list_unsubscription"),
-    "form": ("filled_form",),
-    "sequence": ("sequence_subscription", "sequence_unsubscription", "sequence_completion"),
-    "tracking_link": ("tracking_link_click",),
-    "video": ("video_play", "video_complete"),
-    "page": ("kartra_page_visit",),
-    "split_test_link": ("click_page_split_test_link",),
-    "calendar": ("calendar_subscribe", "calendar_complete", "calendar_cancel"),
-    "class": ("calendar_subscribe", "calendar_complete", "calendar_cancel"),
-    "membership": ("membership_granted", "membership_revoked"),
-    "level": ("membership_granted", "membership_revoked"),
-    "product": (*_TRANSACTIONS, "affiliate_signup", "jv_signup"),
-    "price_point": _TRANSACTIONS,
-    "score": ("reaches_score",),
-}
-
+# filter key -> the events it fits, and the names under which its id appears inside action_details
+# (searched at any depth): an asset kind or part of leads.models.ASSET_KINDS, each after its asset.
+KEY_EVENTS: dict[str, tuple[str, ...]] = {}
+DETAIL_ID_KEYS: dict[str, tuple[str, ...]] = {}
 # A child key is resolved within its parent: a class within a calendar, and so on. A class or a
 # level is named by id or by a name unique only within its parent, so it needs the parent; a
 # price point is named by its id, unique on its own, so the product is optional (checked when given).
-PARENT_KEY = {"class": "calendar", "level": "membership", "price_point": "product"}
-PARENT_REQUIRED = {"class", "level"}
-
-# The names under which an asset's id appears inside action_details (searched at any depth).
-DETAIL_ID_KEYS: dict[str, tuple[str, ...]] = {
-    "tag": ("tag_id",),
-    "list": ("list_id",),
-    "form": ("form_id",),
-    "sequence": ("sequence_id",),
-    "tracking_link": ("tracking_link_id",),
-    "video": ("video_id",),
-    "page": ("kartra_page_id", "page_id"),
-    "split_test_link": ("page_split_test_link_id", "split_test_link_id"),
-    "calendar": ("calendar_id",),
-    "class": ("class_id",),
-    "membership": ("membership_id",),
-    "level": ("level_id",),
-    "product": ("product_id",),
-    # The price point's id (unique across products), not its number within the product.
-    "price_point": ("price_point_id",),
-}
+PARENT_KEY: dict[str, str] = {}
+PARENT_REQUIRED: set[str] = set()
+for _kind in ASSET_KINDS:
+    if not _kind.filterable:
+        continue
+    KEY_EVENTS[_kind.key] = tuple(str(event) for event in _kind.events)
+    DETAIL_ID_KEYS[_kind.key] = _kind.detail_id_keys
+    if _kind.part is not None and _kind.part.events:
+        KEY_EVENTS[_kind.part.key] = tuple(str(event) for event in _kind.part.events)
+        DETAIL_ID_KEYS[_kind.part.key] = _kind.part.detail_id_keys
+        PARENT_KEY[_kind.part.key] = _kind.key
+        if _kind.part.parent_required:
+            PARENT_REQUIRED.add(_kind.part.key)
+KEY_EVENTS["score"] = (str(LeadAction.REACHES_SCORE),)
 
 
 def keys_for_event(event: str) -> list[str]:

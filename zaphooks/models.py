@@ -89,7 +89,7 @@ class HookEvent(models.Model):
     """One relayed lead event: its id is the LeadEvent id (and the `webhook-id`), its body is fixed.
 
     Storing the serialised body once means every retry and replay sends the same bytes. When the
-    event's lead is erased (leads.data_rights.lead_erase) the body is emptied and `erased_at` set:
+    event's lead is erased (leads.services.data_rights.lead_erase) the body is emptied and `erased_at` set:
     such an event is never sent again (claim, record and replay check it).
     """
 

@@ -14,8 +14,14 @@ from decimal import Decimal
 
 from accounts.models import Account, User
 from leads import models as m
-from leads.models import CustomField, GdprStatus, Lead, LeadAction, LeadEvent, iso_utc
-from leads.selectors import event_payload, lead_details, lead_document_build, reaches_score_matches
+from leads.models import CustomField, GdprStatus, Lead, LeadAction, LeadEvent
+from leads.selectors import (
+    event_payload,
+    event_payload_build,
+    lead_details,
+    lead_document_build,
+    reaches_score_matches,
+)
 from leads.services import action_details_build
 
 from . import filters
@@ -44,13 +50,9 @@ def event_samples(*, account: Account, event: str, resolved: dict, limit: int = 
 
 
 def _payload(*, event: str, event_id: str, lead_document: dict, details: dict) -> dict:
-    return {
-        "id": event_id,
-        "action": event,
-        "occurred_at": iso_utc(SAMPLE_TIME),
-        "lead": lead_document,
-        "action_details": details,
-    }
+    return event_payload_build(
+        event_id=event_id, action=event, occurred_at=SAMPLE_TIME, lead_document=lead_document, action_details=details
+    )
 
 
 def _details(event: str, objects: dict) -> dict:

@@ -288,21 +288,9 @@ def score_matcher() -> Callable[[dict, int], bool]:
 
 def filter_asset_models() -> dict:
     """Filter key -> the account's asset model it names (the other keys name a part of one)."""
-    from leads import models as leads_models
+    from leads.models import ASSET_KINDS
 
-    return {
-        "tag": leads_models.Tag,
-        "list": leads_models.LeadList,
-        "form": leads_models.Form,
-        "sequence": leads_models.Sequence,
-        "tracking_link": leads_models.TrackingLink,
-        "video": leads_models.Video,
-        "page": leads_models.Page,
-        "split_test_link": leads_models.SplitTestLink,
-        "calendar": leads_models.Calendar,
-        "membership": leads_models.Membership,
-        "product": leads_models.Product,
-    }
+    return {kind.key: kind.model for kind in ASSET_KINDS if kind.filterable}
 
 
 def asset_resolver(account: Account) -> Callable[[str, str, int | None], int]:

@@ -151,8 +151,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Periodic jobs (Celery beat). Tasks outside an app's tasks.py are listed in CELERY_IMPORTS.
-CELERY_IMPORTS = ["leads.sequence_engine"]
+# Periodic jobs (Celery beat). Every task lives in its app's tasks.py (autodiscovered).
 CELERY_BEAT_SCHEDULE = {
     "approvals-mark-overdue": {"task": "approvals.tasks.activation_requests_mark_overdue", "schedule": 300.0},
     "leads-complete-ended-calendar-bookings": {

@@ -1,4 +1,4 @@
-"""The credentials page (issue 13): what to paste where, a password shown once after it is created,
+"""The credentials page: what to paste where, a password shown once after it is created,
 regeneration confirmed first (POST + CSRF), both credentials; passwords stay hashed at rest."""
 
 import re

@@ -1,4 +1,4 @@
-"""Login lockout (issue 12 point 7): failures are limited per account and per address, the lock
+"""Login lockout: failures are limited per account and per address, the lock
 expires, a success clears the account's failures; /login/ and the admin login alike."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Sign-up proposes the browser's time zone (issue 13): a static script preselects it, the server's
+"""Sign-up proposes the browser's time zone: a static script preselects it, the server's
 default (UTC) stands without JavaScript, and a form shown again keeps the visitor's own choice."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Issue 12 point 11: the queue is FIFO in fact, not only on screen. "Claim next" takes the head of the
+"""The queue is FIFO in fact, not only on screen. "Claim next" takes the head of the
 queue; claiming another needs a reason that is audited; a review past two weeks shows and alerts once."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Issue 13: the moderators' activation policy. Accounts meeting it are activated at once (audited,
+"""The moderators' activation policy. Accounts meeting it are activated at once (audited,
 naming the policy); the others request review as before. Default: every account requests review."""
 
 from datetime import timedelta

@@ -3,9 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from leads.apis import ACTIONS
+from leads.api.actions import ACTIONS
+from leads.api.outputs import ASSET_READS
 from leads.models import Lead
-from leads.serializers import ASSET_READS
 from tests.conftest import api_client_for, basic_auth
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,9 @@ from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 
 from kartra_integrations.wsgi import application
-from leads.apis import ACTIONS
+from leads.api.actions import ACTIONS
+from leads.api.event_inputs import EVENT_PARAMS
 from leads.demo import demo_assets_create
-from leads.event_serializers import EVENT_PARAMS
 from leads.models import Form, Product
 from tests.conftest import basic_auth
 from tests.leads.factories import LeadFactory
@@ -66,7 +66,7 @@ def test_no_server_error_on_any_input(case, fuzz_account):
 # ---------------------------------------------------------------------------------------------
 # Odd input schemathesis does not make: it writes bodies as UTF-8 (no lone surrogates), rarely
 # picks digits of other scripts, never nests deeply, and leaves the Basic header and the hosted
-# pages alone. Each of these answered 500 once (issue 12 point 6). Every field of a body gets an
+# pages alone. Each of these answered 500 once. Every field of a body gets an
 # odd value here, so a few examples per operation try many of them.
 
 # Decimal digits of other scripts ("١", "৩", "１") read as ids by int(); "²" passes isdigit()

@@ -1,4 +1,4 @@
-"""Issue 12 points 5 and 6: numbers that would wrap or overflow in PostgreSQL, and odd input (unicode
+"""Numbers that would wrap or overflow in PostgreSQL, and odd input (unicode
 digits, NUL, lone surrogates, deep nesting, NUL in credentials and hosted page ids) answer 400 or
 404 in the one error shape, never 500, and store nothing."""
 

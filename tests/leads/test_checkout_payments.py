@@ -1,4 +1,4 @@
-"""No free sales (issue 12 point 4): the hosted checkout sells only when a payments mode is configured,
+"""No free sales: the hosted checkout sells only when a payments mode is configured,
 and then only products in test mode, each sale a test sale everywhere it shows."""
 
 import os
@@ -11,8 +11,8 @@ from django.conf import settings as django_settings
 
 from kartra_integrations.errors import ApplicationError
 from leads import services
-from leads.consent_services import Visitor, hosted_checkout_submit
 from leads.models import LeadEvent, Transaction
+from leads.services import Visitor, hosted_checkout_submit
 from tests.conftest import api_client_for
 from tests.leads.factories import LeadFactory, MembershipLevelFactory, PricePointFactory, ProductFactory
 

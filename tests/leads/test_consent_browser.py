@@ -6,8 +6,7 @@ browser sends X-Forwarded-For with the visitor address we want to simulate.
 
 import pytest
 
-from leads.models import GdprStatus, Lead, LeadEvent, Transaction
-from leads.models_consent import ConsentRecord
+from leads.models import ConsentRecord, GdprStatus, Lead, LeadEvent, Transaction
 from tests.accounts.factories import ActivatedAccountFactory
 from tests.leads.factories import (
     FormFactory,

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
-from leads.client_ip import ClientIpError, client_ip
+from kartra_integrations.client_ip import ClientIpError, client_ip
 
 
 def _request(remote_addr="203.0.113.7", forwarded_for=None):

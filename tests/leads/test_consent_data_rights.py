@@ -5,12 +5,17 @@ import json
 import pytest
 from django.urls import reverse
 
-from leads.consent_services import Visitor, hosted_checkout_submit
-from leads.data_rights import lead_erase, lead_export
-from leads.models import GdprStatus, Lead, LeadCustomFieldValue, LeadEvent
-from leads.models_consent import ConsentRecord, LeadErasure
+from leads.models import ConsentRecord, GdprStatus, Lead, LeadCustomFieldValue, LeadErasure, LeadEvent
 from leads.selectors import lead_can_receive_email
-from leads.services import lead_custom_fields_set, lead_external_page_visit_record, lead_points_give, lead_tag_assign
+from leads.services import (
+    Visitor,
+    hosted_checkout_submit,
+    lead_custom_fields_set,
+    lead_external_page_visit_record,
+    lead_points_give,
+    lead_tag_assign,
+)
+from leads.services.data_rights import lead_erase, lead_export
 from tests.leads.factories import CustomFieldFactory, PricePointFactory, ProductFactory, TagFactory
 
 EMAIL = "erin@example.com"
@@ -171,13 +176,13 @@ def test_consent_records_are_read_only_in_admin(rf):
     assert not consent_admin.has_change_permission(request) and not consent_admin.has_delete_permission(request)
 
 
-# --- Erasure that erases (issue 12) -------------------------------------------------------------
+# --- Erasure that erases -------------------------------------------------------------------------
 
 
 def test_consent_records_keep_a_keyed_hash_of_the_address_salted_per_account(buyer, other_account):
     import hashlib
 
-    from leads.consent_services import consent_email_digest
+    from leads.services import consent_email_digest
 
     digests = set(ConsentRecord.objects.filter(lead=buyer).values_list("email_digest", flat=True))
     assert digests == {consent_email_digest(account_id=buyer.account_id, email=EMAIL)}
@@ -189,7 +194,7 @@ def test_consent_records_keep_a_keyed_hash_of_the_address_salted_per_account(buy
 
 
 def test_a_proof_request_after_erasure_is_matched_by_the_keyed_hash(buyer, owner, other_account):
-    from leads.data_rights import consent_evidence_for_email
+    from leads.services.data_rights import consent_evidence_for_email
 
     lead_erase(lead=buyer, actor=owner)
 
@@ -207,9 +212,9 @@ def test_erasure_drops_queued_sequence_emails_and_blanks_sent_ones(buyer, owner)
 
     from django.utils import timezone
 
-    from leads.models_consent import StepDelivery
-    from leads.sequence_engine import sequence_engine_run, sequence_subscription_step_process
+    from leads.models import StepDelivery
     from leads.services import lead_sequence_subscribe
+    from leads.services.sequence_engine import sequence_engine_run, sequence_subscription_step_process
     from tests.leads.factories import SequenceFactory
 
     subscription = lead_sequence_subscribe(lead=buyer, sequence=SequenceFactory(account=buyer.account, steps=2))
@@ -261,7 +266,7 @@ def test_event_scrub_in_the_database_matches_the_python_twin(buyer):
     """PostgreSQL scrubs with leads_jsonb_scrub, SQLite with the Python function: one result."""
     from django.db import connection
 
-    from leads.data_rights import PERSONAL_DETAIL_KEYS, _scrub
+    from leads.services.data_rights import PERSONAL_DETAIL_KEYS, _scrub
 
     if connection.vendor != "postgresql":
         pytest.skip("the SQL function lives in PostgreSQL")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leads.geo import GDPR_COUNTRIES, country_for_ip, is_gdpr_country
+from leads.services.geo import GDPR_COUNTRIES, country_for_ip, is_gdpr_country
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from leads.consent_services import consent_withdraw
-from leads.models import GdprStatus, Lead, LeadEvent, LeadSource, Transaction
-from leads.models_consent import ConsentAction, ConsentPurpose, ConsentRecord, ConsentSource
+from leads.models import (
+    ConsentAction,
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    GdprStatus,
+    Lead,
+    LeadEvent,
+    LeadSource,
+    Transaction,
+)
 from leads.selectors import lead_can_receive_email
-from leads.services import lead_create
+from leads.services import consent_withdraw, lead_create
 from tests.leads.factories import (
     FormFactory,
     LeadListFactory,
@@ -201,7 +209,7 @@ def test_forwarded_for_from_an_untrusted_peer_cannot_fake_the_country(client, op
     assert _lead().gdpr_status == GdprStatus.NOT_ACCEPTED
 
 
-# --- Single opt-in cannot be forged: an existing lead's refusal and profile stand (issue 12) -----
+# --- Single opt-in cannot be forged: an existing lead's refusal and profile stand -----------------
 
 
 def _withdrawn_lead(client, opt_in, owner):

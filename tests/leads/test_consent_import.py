@@ -5,8 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from leads.models import GdprStatus, Lead, LeadSource
-from leads.models_consent import ConsentAction, ConsentRecord, ConsentSource
+from leads.models import ConsentAction, ConsentRecord, ConsentSource, GdprStatus, Lead, LeadSource
 from leads.selectors import lead_can_receive_email
 from leads.services import lead_create
 from tests.accounts.factories import UserFactory
@@ -97,7 +96,7 @@ def test_rerunning_a_confirmed_import_records_no_new_consent(account, tmp_path, 
 
 
 def test_confirmed_import_does_not_override_a_withdrawal(account, tmp_path, owner):
-    from leads.consent_services import consent_withdraw
+    from leads.services import consent_withdraw
 
     _run(account, tmp_path, CSV, "--consent-confirmed", "--operator", owner.email)
     ann = Lead.objects.with_email("ann@example.com").get()
@@ -142,7 +141,7 @@ def test_import_is_scoped_to_the_account(account, other_account, tmp_path):
 
 
 def test_a_failing_batch_leaves_earlier_batches_whole(account, tmp_path, monkeypatch):
-    import leads.importing as importing
+    import leads.services.importing as importing
 
     real = importing._import_batch
     calls = []

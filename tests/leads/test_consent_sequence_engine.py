@@ -7,17 +7,16 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from leads.models import GdprEvidence, GdprStatus, Lead, SequenceSubscription
-from leads.models_consent import StepDelivery
+from leads.models import GdprEvidence, GdprStatus, Lead, SequenceSubscription, StepDelivery
 from leads.selectors import lead_can_receive_email
-from leads.sequence_engine import (
+from leads.services import lead_blacklist_set, lead_gdpr_status_set, lead_sequence_subscribe
+from leads.services.sequence_engine import (
     _maybe_eligible,
     sequence_engine_run,
-    sequence_engine_run_task,
     sequence_subscription_step_process,
     step_delivery_send,
 )
-from leads.services import lead_blacklist_set, lead_gdpr_status_set, lead_sequence_subscribe
+from leads.tasks import sequence_engine_run_task
 from tests.leads.factories import LeadFactory, SequenceFactory
 
 DAY = timedelta(days=1)

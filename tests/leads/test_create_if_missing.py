@@ -57,11 +57,12 @@ def test_no_tag_is_created_when_the_lead_does_not_exist(api, account):
 
 def test_created_tag_rolls_back_with_a_failed_assignment(account, lead, monkeypatch):
     from leads import services
+    from leads.services import engagement
 
     def refuse(**kwargs):
         raise RuntimeError("the assignment failed")
 
-    monkeypatch.setattr(services, "lead_tag_assign", refuse)
+    monkeypatch.setattr(engagement, "lead_tag_assign", refuse)
     with pytest.raises(RuntimeError):
         services.lead_tag_assign_by_ref(lead=lead, tag="New", create_if_missing=True)
     assert not Tag.objects.filter(account=account).exists()

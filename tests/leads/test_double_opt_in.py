@@ -1,4 +1,4 @@
-"""Double opt-in forms (issue 12): a submission stores a pending confirmation and emails a signed,
+"""Double opt-in forms: a submission stores a pending confirmation and emails a signed,
 expiring link; only opening it (and pressing Confirm) writes the lead, its profile, consent and IP."""
 
 import re
@@ -9,18 +9,17 @@ from django.core import mail, signing
 from django.utils import timezone
 
 from kartra_integrations.celery import app as celery_app
-from leads import consent_services
-from leads.consent_services import (
+from leads.models import ConsentPurpose, ConsentRecord, ConsentSource, GdprStatus, Lead, LeadEvent, PendingOptIn
+from leads.selectors import lead_can_receive_email
+from leads.services import (
     OPT_IN_EMAILS_PER_ADDRESS_PER_HOUR,
     consent_withdraw,
+    lead_create,
     opt_in_confirmation_send,
     opt_in_token,
     pending_opt_ins_purge,
 )
-from leads.models import GdprStatus, Lead, LeadEvent
-from leads.models_consent import ConsentPurpose, ConsentRecord, ConsentSource, PendingOptIn
-from leads.selectors import lead_can_receive_email
-from leads.services import lead_create
+from leads.services import opt_in as opt_in_services
 from tests.leads.factories import FormFactory, LeadListFactory, TagFactory
 
 EU_DE = "88.198.0.1"
@@ -112,14 +111,14 @@ def test_confirmation_email_is_sent_once_however_often_the_task_runs(submit):
 
 
 def test_a_failed_send_releases_the_claim_for_the_retry(opt_in, monkeypatch, submit):
-    monkeypatch.setattr(consent_services, "_opt_in_confirmation_enqueue", lambda pending_id: None)
+    monkeypatch.setattr(opt_in_services, "_opt_in_confirmation_enqueue", lambda pending_id: None)
     submit(US)
     pending = PendingOptIn.objects.get()
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("mail server down")
 
-    monkeypatch.setattr(consent_services, "send_mail", refuse)
+    monkeypatch.setattr(opt_in_services, "send_mail", refuse)
     with pytest.raises(ConnectionRefusedError):
         opt_in_confirmation_send(pending_id=str(pending.pk))
     pending.refresh_from_db()

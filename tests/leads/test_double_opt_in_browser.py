@@ -8,8 +8,7 @@ import pytest
 from django.core import mail
 
 from kartra_integrations.celery import app as celery_app
-from leads.models import GdprStatus, Lead, LeadEvent
-from leads.models_consent import ConsentRecord
+from leads.models import ConsentRecord, GdprStatus, Lead, LeadEvent
 from tests.accounts.factories import ActivatedAccountFactory
 from tests.leads.factories import FormFactory, TagFactory
 

@@ -1,4 +1,4 @@
-"""Erasure that erases (issue 12): after a lead is erased, no stored row of any app, and no Redis key,
+"""Erasure that erases: after a lead is erased, no stored row of any app, and no Redis key,
 holds its email, name, phone, street address or IP.
 
 The lead goes through everything that copies personal data: API actions with Idempotency-Key, the
@@ -21,11 +21,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.consent_services import consent_withdraw
-from leads.data_rights import consent_evidence_for_email
-from leads.models import Lead, LeadEvent
-from leads.models_consent import ConsentPurpose, ConsentRecord, StepDelivery
-from leads.sequence_engine import sequence_engine_run, sequence_subscription_step_process
+from leads.models import ConsentPurpose, ConsentRecord, Lead, LeadEvent, StepDelivery
+from leads.services import consent_withdraw
+from leads.services.data_rights import consent_evidence_for_email
+from leads.services.sequence_engine import sequence_engine_run, sequence_subscription_step_process
 from tests.accounts.factories import UserFactory
 from tests.conftest import api_client_for, platform_api_client_for
 from tests.leads.factories import FormFactory, LeadListFactory, PricePointFactory, SequenceFactory, TagFactory

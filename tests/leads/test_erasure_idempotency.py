@@ -5,9 +5,9 @@ from rest_framework.response import Response
 
 from accounts.models import IdempotencyKey
 from kartra_integrations.idempotency import ERASED_STATUS, idempotency_key_reserve, idempotency_key_store
-from leads.data_rights import lead_erase
 from leads.models import Lead
 from leads.selectors import lead_details
+from leads.services.data_rights import lead_erase
 from tests.leads.factories import LeadFactory, TagFactory
 
 EMAIL = "ida.repeat@example.org"

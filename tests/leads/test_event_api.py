@@ -26,7 +26,7 @@ from leads.models import (
     Transaction,
     Video,
 )
-from leads.platform_events import REPORTABLE_EVENTS, platform_event_record
+from leads.services.platform_events import REPORTABLE_EVENTS, platform_event_record
 from tests.conftest import platform_api_client_for
 from tests.leads.factories import LeadFactory, TagFactory, VideoFactory
 

@@ -435,7 +435,7 @@ def test_asset_create_refuses_an_empty_name(account):
 
 def test_a_committed_event_wakes_hook_delivery(lead, monkeypatch, django_capture_on_commit_callbacks):
     woken = []
-    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services.events, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True):
         services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
     assert woken == [True]
@@ -445,7 +445,7 @@ def test_a_transaction_writing_many_events_wakes_hook_delivery_once(
     lead, monkeypatch, django_capture_on_commit_callbacks
 ):
     woken = []
-    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services.events, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for _ in range(3):
             services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
@@ -456,7 +456,7 @@ def test_an_event_after_a_rolled_back_savepoint_still_wakes_hook_delivery(
     lead, monkeypatch, django_capture_on_commit_callbacks
 ):
     woken = []
-    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services.events, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         with contextlib.suppress(RuntimeError), transaction.atomic():
             services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
@@ -478,7 +478,7 @@ def test_a_tag_the_lead_already_has_wakes_nothing(lead, monkeypatch, django_capt
     tag = TagFactory(account=lead.account)
     services.lead_tag_assign(lead=lead, tag=tag)
     woken = []
-    monkeypatch.setattr(services, "events_committed", lambda: woken.append(True))
+    monkeypatch.setattr(services.events, "events_committed", lambda: woken.append(True))
     with django_capture_on_commit_callbacks(execute=True):
         services.lead_tag_assign(lead=lead, tag=tag)
     assert woken == []

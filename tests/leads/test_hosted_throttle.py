@@ -1,9 +1,9 @@
-"""Hosted pages are throttled per visitor IP (issue 12): the Redis counter of accounts.throttling, a
+"""Hosted pages are throttled per visitor IP: the Redis counter of accounts.throttling, a
 friendly 429 page with Retry-After, and nothing written by a refused request."""
 
 import pytest
 
-from leads import hosted_views
+from leads.hosted import views as hosted_views
 from leads.models import Lead
 from tests.leads.factories import FormFactory, PricePointFactory, ProductFactory
 

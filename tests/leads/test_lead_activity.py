@@ -1,5 +1,5 @@
 """The lead page's activity timeline reads as facts, one per line, with every time in the account's zone
-(issue 13: "points: 15previous_peak: 0new_peak: 15")."""
+(not run together as "points: 15previous_peak: 0new_peak: 15")."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leads import services
 from leads.models import LeadEvent
-from leads.views import event_detail_lines
+from leads.web.views import event_detail_lines
 from tests.leads.factories import (
     CalendarClassFactory,
     CalendarFactory,

@@ -9,7 +9,6 @@ from django.test import Client
 
 from leads import services
 from leads.demo import demo_assets_create
-from leads.forms import ASSET_KINDS
 from leads.models import (
     Calendar,
     CustomField,
@@ -25,6 +24,7 @@ from leads.models import (
     Tag,
     TrackingLink,
 )
+from leads.web.forms import ASSET_PAGES
 from tests.leads.factories import LeadFactory, TagFactory
 
 # ---------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def _page_urls(account, lead) -> list[str]:
         "/assets/",
         f"/assets/sequences/{sequence.pk}/parts/{sequence.steps.first().pk}/",
     ]
-    for slug, kind in ASSET_KINDS.items():
+    for slug, kind in ASSET_PAGES.items():
         urls += [f"/assets/{slug}/", f"/assets/{slug}/new/", f"/assets/{slug}/{_first(kind.model, account).pk}/"]
     return urls
 
@@ -220,7 +220,7 @@ def test_leads_list_filter_by_another_accounts_tag_lists_nothing(demo, lead, oth
 
 
 def test_leads_list_pages_by_keyset_without_repeats(demo, as_owner, monkeypatch):
-    monkeypatch.setattr("leads.selectors.LEADS_PER_PAGE", 2)
+    monkeypatch.setattr("leads.selectors.page_lists.LEADS_PER_PAGE", 2)
     leads = [LeadFactory(account=demo, email=f"page{n}@example.com") for n in range(5)]
     seen, url = [], "/leads/"
     while url:

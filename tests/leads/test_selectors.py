@@ -248,3 +248,18 @@ def test_event_payload_carries_lead_details_and_action_details(account, lead):
     assert payload["occurred_at"].endswith("Z")
     assert payload["lead"]["tags"] == [{"tag_id": event.details["tag"]["tag_id"], "tag_name": "VIP"}]
     assert payload["action_details"] == event.details
+
+
+def test_event_payload_with_a_document_read_already_reads_nothing(lead, django_assert_num_queries):
+    services.lead_tag_assign(lead=lead, tag=TagFactory(account=lead.account))
+    event = LeadEvent.objects.get(lead=lead)
+    document = {"id": lead.pk, "email": lead.email}
+    with django_assert_num_queries(0):
+        payload = selectors.event_payload(event, lead_document=document)
+    assert payload == selectors.event_payload_build(
+        event_id=str(event.id),
+        action=event.action,
+        occurred_at=event.occurred_at,
+        lead_document=document,
+        action_details=event.details,
+    )

@@ -1,4 +1,4 @@
-"""Issue 12 point 2: nothing is delivered for an account without Zapier access, checked when relaying
+"""Nothing is delivered for an account without Zapier access, checked when relaying
 and when sending, not only when subscribing; enabling, endpoints and replay need access; deliveries
 queued at the revocation and events written while revoked are never sent, even after a re-approval."""
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kartra_integrations.errors import ApplicationError
-from leads.data_rights import lead_erase
 from leads.models import LeadEvent
 from leads.services import lead_tag_assign
+from leads.services.data_rights import lead_erase
 from tests.leads.factories import LeadFactory, TagFactory
 from zaphooks import services
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent

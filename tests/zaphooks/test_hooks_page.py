@@ -1,5 +1,5 @@
 """Zaps & hooks as a first-time owner reads it: trigger labels, filters by name, the last delivery,
-the lead of each delivery and the payload that was sent (issue 13)."""
+the lead of each delivery and the payload that was sent."""
 
 import json
 from datetime import UTC, datetime
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
-from leads import data_rights
 from leads import services as lead_services
 from leads.models import LeadAction
+from leads.services import data_rights
 from tests.leads.factories import (
     CalendarClassFactory,
     CalendarFactory,

@@ -48,7 +48,7 @@ const KINDS = [
 ];
 
 // [key, label, parent kind, parent input field, key of the nested array in the parent]
-// The nested array names (classes, levels, price_points) are assumed from issue 4's
+// The nested array names (classes, levels, price_points) are assumed from the API contract's
 // "calendars (with classes), memberships (with levels), products (with price points)".
 const CHILD_KINDS = [
   ['calendar_classes', 'Calendar Classes', 'calendars', 'calendar', 'classes'],

@@ -2,7 +2,7 @@
 // Everything about talking to the Kartra Integrations API v1: the connection
 // (HTTP Basic with the API key and password), relative URLs, and turning the
 // API's error shape {"message", "code", "fields"} into messages a Zapier user
-// can act on. Paths and messages are fixed by the API contract (issues 2, 4, 5).
+// can act on. Paths and messages are fixed by the API contract.
 
 const API = '/api/v1';
 

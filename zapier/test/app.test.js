@@ -1,6 +1,6 @@
 'use strict';
 // Always runs, offline: the app's requests and error handling against a fake API on loopback
-// (canned answers in the shapes of issues 2, 4 and 5).
+// (canned answers in the shapes of the API contract).
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { App, run, startServer, errorMessage, nonLoopbackConnections } = require('./support');

@@ -35,7 +35,7 @@ const platformAuth = {
   base_url: BASE, api_key: env.ZAPIER_TEST_PLATFORM_API_KEY, api_password: env.ZAPIER_TEST_PLATFORM_API_PASSWORD,
 };
 
-// The standard demo assets of `create_account --demo-data` (issue 3), by exact name.
+// The standard demo assets of `create_account --demo-data`, by exact name.
 const DEMO = {
   tag: 'Customer', list: 'Newsletter', form: 'Lead magnet', sequence: 'Onboarding', tracking_link: 'Promo',
   video: 'Welcome', page: 'Sales page', split_test_link: 'Hero test', calendar: 'Coaching', class: 'Intro call',

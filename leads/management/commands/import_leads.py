@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
-from leads.importing import DEFAULT_BATCH_SIZE, import_columns_check, leads_import
+from leads.services.importing import DEFAULT_BATCH_SIZE, import_columns_check, leads_import
 
 
 class Command(BaseCommand):

@@ -1,0 +1,413 @@
+"""The one command registry: every write a front door can ask for by name.
+
+A front door (the v1 actions `POST /api/v1/actions/{command}`, the platform events `POST
+/api/v1/events`, and any later one) parses its own input into a plain dict and calls
+`command_run(name=..., account=..., inputs=...)`. It gets back a CommandResult (the command's
+success message, stated once here; the lead it acted on; the objects it wrote) or an
+ApplicationError with a code, and renders either its own way. Only parsing and rendering differ.
+
+Each command names its input:
+- which lead: `lead_id` or `email` (`lead_id` wins), or a `lead` the front door already found;
+- which assets: by id or exact name under the kind's key (leads.models.ASSET_KINDS: "tag", "list",
+  "calendar" with its "class", ...), resolved inside the account by `CommandCall`, the one place
+  that resolves references. A reference that names nothing raises ReferenceNotFound (a NotFound,
+  404, that also says which input it was, for a front door that answers a field error instead);
+- its scalar params (`points`, `step`, `amount`, ...).
+It then calls the one service that owns the change (and its transaction and lead events).
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from accounts.models import Account
+from kartra_integrations.errors import ApplicationError, NotFound
+from leads.models import (
+    LEAD_PROFILE_FIELDS,
+    Asset,
+    CalendarBooking,
+    CalendarClass,
+    Lead,
+    MembershipLevel,
+    PricePoint,
+    RecurringSubscription,
+    Transaction,
+    asset_kind,
+)
+from leads.selectors import (
+    LEAD_NOT_FOUND,
+    asset_resolve,
+    calendar_class_resolve,
+    lead_details,
+    lead_get,
+    membership_level_resolve,
+    price_point_resolve,
+    recurring_subscription_get,
+    transaction_get,
+)
+from leads.services.activity import (
+    lead_external_page_visit_record,
+    lead_form_filled,
+    lead_kartra_page_visit_record,
+    lead_split_test_link_click_record,
+    lead_tracking_link_click_record,
+    lead_video_complete_record,
+    lead_video_play_record,
+)
+from leads.services.commerce import (
+    lead_affiliate_signup,
+    lead_jv_signup,
+    lead_membership_grant,
+    lead_membership_revoke,
+    subscription_cancel,
+    transaction_refund,
+    transaction_sale_record,
+)
+from leads.services.engagement import (
+    lead_calendar_cancel,
+    lead_calendar_complete,
+    lead_calendar_subscribe,
+    lead_list_subscribe_by_ref,
+    lead_list_unsubscribe,
+    lead_points_give,
+    lead_points_remove,
+    lead_sequence_complete,
+    lead_sequence_subscribe,
+    lead_sequence_unsubscribe,
+    lead_tag_assign_by_ref,
+    lead_tag_unassign,
+)
+from leads.services.leads import custom_field_create, lead_create, lead_update
+
+
+class ReferenceNotFound(NotFound):
+    """An input that names nothing in the account: `reference` is the input's key."""
+
+    def __init__(self, message: str, *, code: str, reference: str):
+        super().__init__(message, code=code)
+        self.reference = reference
+
+
+@dataclass
+class CommandResult:
+    message: str
+    lead: Lead | None = None
+    objects: dict[str, Any] = field(default_factory=dict)  # what the command wrote: "transaction", "sale", ...
+
+    @property
+    def lead_document(self) -> dict | None:
+        return lead_details(self.lead) if self.lead is not None else None
+
+
+@dataclass
+class CommandCall:
+    """One run of a command: the account, its lead (when the command acts on one), the inputs, and
+    the resolution of every reference in them."""
+
+    account: Account
+    lead: Lead | None
+    inputs: dict[str, Any]
+
+    @contextmanager
+    def reference(self, key: str) -> Iterator[None]:
+        """A NotFound raised inside is about the input `key`."""
+        try:
+            yield
+        except ReferenceNotFound:
+            raise
+        except NotFound as error:
+            raise ReferenceNotFound(error.message, code=error.code, reference=key) from None
+
+    def asset(self, key: str) -> Asset:
+        """The account's asset of kind `key` named by the input `key` (an id or its exact name)."""
+        with self.reference(key):
+            return asset_resolve(account=self.account, model=asset_kind(key).model, ref=self.inputs[key])
+
+    def calendar_class(self) -> CalendarClass:
+        calendar = self.asset("calendar")
+        with self.reference("class"):
+            return calendar_class_resolve(calendar=calendar, ref=self.inputs["class"])
+
+    def membership_level(self) -> MembershipLevel:
+        membership = self.asset("membership")
+        with self.reference("level"):
+            return membership_level_resolve(membership=membership, ref=self.inputs["level"])
+
+    def price_point(self) -> PricePoint:
+        product = self.asset("product")
+        with self.reference("price_point"):
+            return price_point_resolve(product=product, number=self.inputs.get("price_point", 1))
+
+    def sale(self) -> Transaction:
+        """The transaction `transaction_id`; with a lead, it must be that lead's."""
+        with self.reference("transaction_id"):
+            sale = transaction_get(account=self.account, id=self.inputs["transaction_id"])
+        self._owned(sale.lead_id, "transaction_id", f'Transaction "{self.inputs["transaction_id"]}" does not exist')
+        return sale
+
+    def subscription(self) -> RecurringSubscription:
+        """The recurring subscription `subscription_id`; with a lead, it must be that lead's."""
+        with self.reference("subscription_id"):
+            subscription = recurring_subscription_get(account=self.account, id=self.inputs["subscription_id"])
+        message = f'Subscription "{self.inputs["subscription_id"]}" does not exist'
+        self._owned(subscription.lead_id, "subscription_id", message)
+        return subscription
+
+    def _owned(self, lead_id: int, key: str, message: str) -> None:
+        if self.lead is not None and lead_id != self.lead.pk:
+            raise ReferenceNotFound(message, code=f"{key.removesuffix('_id')}_not_found", reference=key)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    message: str  # the success message, the one place it is stated
+    # -> the objects it wrote, by name ("lead" replaces the call's lead); anything else is ignored
+    run: Callable[[CommandCall], Any]
+    # "required": acts on an existing lead (lead_id / email, or a lead already found); "optional": a
+    # lead given is checked against what the command touches; "none": takes no lead.
+    lead: Literal["required", "optional", "none"] = "required"
+    assets: tuple[str, ...] = ()  # inputs naming an asset or a part (by id or name)
+    params: tuple[str, ...] = ()  # its other inputs
+
+
+# ---------------------------------------------------------------------------------------------
+# The commands: each resolves its references through the call and calls one service.
+
+
+def _create_lead(call: CommandCall) -> dict:
+    profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
+    lead = lead_create(
+        account=call.account, email=call.inputs["email"], custom_fields=call.inputs.get("custom_fields"), **profile
+    )
+    return {"lead": lead}
+
+
+def _edit_lead(call: CommandCall) -> dict:
+    profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
+    lead = lead_update(
+        lead=call.lead,
+        new_email=call.inputs.get("new_email"),
+        custom_fields=call.inputs.get("custom_fields"),
+        **profile,
+    )
+    return {"lead": lead}
+
+
+def _assign_tag(call: CommandCall) -> None:
+    with call.reference("tag"):
+        create = call.inputs.get("create_if_missing", False)
+        lead_tag_assign_by_ref(lead=call.lead, tag=call.inputs["tag"], create_if_missing=create)
+
+
+def _subscribe_to_list(call: CommandCall) -> None:
+    with call.reference("list"):
+        create = call.inputs.get("create_if_missing", False)
+        lead_list_subscribe_by_ref(lead=call.lead, lead_list=call.inputs["list"], create_if_missing=create)
+
+
+def _calendar_complete(call: CommandCall) -> None:
+    """Complete the lead's earliest registered booking of the class (the one at starts_at when given).
+    Reporting a completion again is a no-op; a class the lead never booked is refused."""
+    calendar_class = call.calendar_class()
+    bookings = CalendarBooking.objects.filter(lead=call.lead, calendar_class=calendar_class).select_related(
+        "lead__account__owner", "calendar_class__calendar"
+    )
+    if call.inputs.get("starts_at") is not None:
+        bookings = bookings.filter(starts_at=call.inputs["starts_at"])
+    booking = bookings.filter(status=CalendarBooking.Status.REGISTERED).order_by("starts_at", "pk").first()
+    if booking is not None:
+        lead_calendar_complete(booking=booking)
+        return
+    if not bookings.filter(status=CalendarBooking.Status.COMPLETED).exists():
+        message = f'The lead has no booking of class "{calendar_class.name}" to complete.'
+        raise ApplicationError(message, code="booking_not_found", fields={"class": [message]})
+
+
+def _buy_product(call: CommandCall) -> dict:
+    sale = transaction_sale_record(
+        lead=call.lead,
+        price_point=call.price_point(),
+        quantity=call.inputs.get("quantity", 1),
+        amount=call.inputs.get("amount"),
+    )
+    return {"sale": sale}
+
+
+def _cancel_subscription(call: CommandCall) -> None:
+    """By subscription id, or every active recurring subscription of the lead for a product."""
+    if call.inputs.get("subscription_id") is not None:
+        subscription_cancel(subscription=call.subscription())
+        return
+    active = RecurringSubscription.objects.filter(
+        lead=call.lead, sale__product=call.asset("product"), status=RecurringSubscription.Status.ACTIVE
+    ).order_by("pk")
+    for subscription in active:
+        subscription_cancel(subscription=subscription)
+
+
+_PROFILE_PARAMS = ("custom_fields", *LEAD_PROFILE_FIELDS)
+
+_COMMANDS = (
+    Command("create_lead", "Lead created", _create_lead, lead="none", params=("email", *_PROFILE_PARAMS)),
+    Command("edit_lead", "Lead edited", _edit_lead, params=("new_email", *_PROFILE_PARAMS)),
+    Command("assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",)),
+    Command(
+        "unassign_tag", "Tag removed from lead",
+        lambda call: lead_tag_unassign(lead=call.lead, tag=call.asset("tag")), assets=("tag",),
+    ),
+    Command(
+        "subscribe_lead_to_list", "Lead subscribed to list", _subscribe_to_list,
+        assets=("list",), params=("create_if_missing",),
+    ),
+    Command(
+        "unsubscribe_lead_from_list", "Lead unsubscribed from list",
+        lambda call: lead_list_unsubscribe(lead=call.lead, lead_list=call.asset("list")), assets=("list",),
+    ),
+    Command(
+        "give_points_to_lead", "Points added to lead",
+        lambda call: lead_points_give(
+            lead=call.lead, points=call.inputs["points"], expires_in_days=call.inputs.get("expiration_days") or None
+        ),
+        params=("points", "expiration_days"),
+    ),
+    Command(
+        "remove_points_from_lead", "Points removed from lead",
+        lambda call: lead_points_remove(lead=call.lead, points=call.inputs["points"]), params=("points",),
+    ),
+    Command(
+        "subscribe_lead_to_sequence_at_step", "Lead added to sequence",
+        lambda call: lead_sequence_subscribe(
+            lead=call.lead, sequence=call.asset("sequence"), step=call.inputs.get("step", 1)
+        ),
+        assets=("sequence",), params=("step",),
+    ),
+    Command(
+        "unsubscribe_lead_from_sequence", "Lead removed from sequence",
+        lambda call: lead_sequence_unsubscribe(lead=call.lead, sequence=call.asset("sequence")),
+        assets=("sequence",),
+    ),
+    Command(
+        "sequence_completion", "Sequence completed",
+        lambda call: lead_sequence_complete(lead=call.lead, sequence=call.asset("sequence")), assets=("sequence",),
+    ),
+    Command(
+        "calendar_subscribe", "Lead subscribed to class",
+        lambda call: lead_calendar_subscribe(
+            lead=call.lead, calendar_class=call.calendar_class(), starts_at=call.inputs["starts_at"]
+        ),
+        assets=("calendar", "class"), params=("starts_at",),
+    ),
+    Command(
+        "calendar_cancel", "Lead unsubscribed from class",
+        lambda call: lead_calendar_cancel(lead=call.lead, calendar_class=call.calendar_class()),
+        assets=("calendar", "class"),
+    ),
+    Command(
+        "calendar_complete", "Class completed", _calendar_complete,
+        assets=("calendar", "class"), params=("starts_at",),
+    ),
+    Command(
+        "refund_transaction", "Transaction refunded",
+        lambda call: {"transaction": transaction_refund(sale=call.sale(), amount=call.inputs.get("amount"))},
+        lead="optional", assets=("transaction_id",), params=("amount",),
+    ),
+    Command(
+        "cancel_transaction", "Subscription cancelled",
+        lambda call: {"subscription": subscription_cancel(subscription=call.subscription(), require_active=True)},
+        lead="none", assets=("subscription_id",),
+    ),
+    Command(
+        "cancel_subscription", "Subscription cancelled", _cancel_subscription,
+        assets=("subscription_id", "product"),
+    ),
+    Command(
+        "create_custom_field", "Custom Field created",
+        lambda call: {
+            "custom_field": custom_field_create(
+                account=call.account,
+                identifier=call.inputs["identifier"],
+                type=call.inputs["type"],
+                options=call.inputs.get("options", ()),
+            )
+        },
+        lead="none", params=("identifier", "type", "options"),
+    ),
+    Command(
+        "buy_product", "Sale recorded", _buy_product, assets=("product", "price_point"), params=("quantity", "amount"),
+    ),
+    Command(
+        "filled_form", "Form fill recorded",
+        lambda call: lead_form_filled(lead=call.lead, form=call.asset("form")), assets=("form",),
+    ),
+    Command(
+        "video_play", "Video play recorded",
+        lambda call: lead_video_play_record(lead=call.lead, video=call.asset("video")), assets=("video",),
+    ),
+    Command(
+        "video_complete", "Video completion recorded",
+        lambda call: lead_video_complete_record(lead=call.lead, video=call.asset("video")), assets=("video",),
+    ),
+    Command(
+        "tracking_link_click", "Tracking link click recorded",
+        lambda call: lead_tracking_link_click_record(lead=call.lead, tracking_link=call.asset("tracking_link")),
+        assets=("tracking_link",),
+    ),
+    Command(
+        "kartra_page_visit", "Page visit recorded",
+        lambda call: lead_kartra_page_visit_record(lead=call.lead, page=call.asset("page")), assets=("page",),
+    ),
+    Command(
+        "external_page_visit", "Page visit recorded",
+        lambda call: lead_external_page_visit_record(lead=call.lead, url=call.inputs["url"]), params=("url",),
+    ),
+    Command(
+        "click_page_split_test_link", "Split-test link click recorded",
+        lambda call: lead_split_test_link_click_record(lead=call.lead, split_test_link=call.asset("split_test_link")),
+        assets=("split_test_link",),
+    ),
+    Command(
+        "affiliate_signup", "Affiliate signup recorded",
+        lambda call: lead_affiliate_signup(lead=call.lead, product=call.asset("product")), assets=("product",),
+    ),
+    Command(
+        "jv_signup", "JV partner signup recorded",
+        lambda call: lead_jv_signup(lead=call.lead, product=call.asset("product")), assets=("product",),
+    ),
+    Command(
+        "membership_granted", "Membership granted",
+        lambda call: lead_membership_grant(lead=call.lead, level=call.membership_level()),
+        assets=("membership", "level"),
+    ),
+    Command(
+        "membership_revoked", "Membership revoked",
+        lambda call: lead_membership_revoke(lead=call.lead, membership=call.asset("membership")),
+        assets=("membership",),
+    ),
+)  # fmt: skip
+
+COMMANDS: dict[str, Command] = {command.name: command for command in _COMMANDS}
+
+
+def _command_lead(*, command: Command, account: Account, inputs: dict[str, Any]) -> Lead | None:
+    if command.lead == "none" or (command.lead == "optional" and not {"lead", "lead_id", "email"} & set(inputs)):
+        return None
+    lead = inputs.get("lead")
+    if isinstance(lead, Lead):
+        if lead.account_id != account.pk:
+            raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+        return lead
+    return lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"))
+
+
+def command_run(*, name: str, account: Account, inputs: dict[str, Any]) -> CommandResult:
+    """Run the command `name` for `account` with `inputs` (already checked for shape by the front
+    door). ApplicationError (404 unknown_command for a name no command has) otherwise."""
+    command = COMMANDS.get(name)
+    if command is None:
+        raise NotFound(f'Unknown command "{name}"', code="unknown_command")
+    lead = _command_lead(command=command, account=account, inputs=inputs)
+    written = command.run(CommandCall(account=account, lead=lead, inputs=inputs))
+    objects = dict(written) if isinstance(written, dict) else {}
+    return CommandResult(message=command.message, lead=objects.pop("lead", lead), objects=objects)
