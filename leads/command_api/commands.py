@@ -159,6 +159,9 @@ def call_answer(data: Mapping[str, Any], caller: Caller) -> dict:
     if caller.test_mode:
         lead, get_lead = _test_mode_lead(lead), _test_mode_lead(get_lead)
     if get_lead is not None:
+        allowed = caller.api_app.allowed_commands
+        if allowed and "get_lead" not in allowed:
+            return codes.failure(codes.error(262))
         return _get_lead(get_lead, caller.account)
     if "actions" not in data:
         return codes.failure(codes.error(254))

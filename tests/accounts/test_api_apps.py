@@ -110,6 +110,7 @@ def test_the_credentials_page_lists_the_accounts_apps_only(account, other_accoun
     assert mine.app_id in page
     assert theirs.app_id not in page
     assert 'id="api-app-register"' in page
+    assert "<title>API credentials · Kartra Integrations</title>" in page
 
 
 def test_the_owner_registers_an_app_from_the_credentials_page(account):

@@ -131,3 +131,12 @@ def test_test_mode_reads_the_lead_email_at_the_test_domain(call, account, test_a
     lead = LeadFactory(account=account, email="ann@kartra.com")
     body = call({"get_lead[email]": "ann@gmail.com"}, app=test_app).json()
     assert body["lead_details"]["id"] == str(lead.pk)
+
+
+def test_get_lead_outside_the_apps_command_allow_list_is_262(call, live_app, rich_lead):
+    live_app.allowed_commands = ["assign_tag"]
+    live_app.save()
+    assert call({"get_lead[email]": "ann@example.com"}).json()["type"] == "262"
+    live_app.allowed_commands = ["get_lead"]
+    live_app.save()
+    assert call({"get_lead[email]": "ann@example.com"}).json()["status"] == "Success"
