@@ -271,7 +271,10 @@ def activation_policy_evaluate(
         )
     ]
     if policy.require_clean_history:
-        rejected = ActivationRequest.objects.filter(account=account, state=RequestState.REJECTED).count()
+        # Zapier requests only: a command API app's rejected go-live says nothing about Zapier use.
+        rejected = ActivationRequest.objects.filter(
+            account=account, kind=RequestKind.ZAPIER, state=RequestState.REJECTED
+        ).count()
         revoked = AuditEntry.objects.filter(account=account, action=AuditAction.REVOKED).count()
         checks.append(
             PolicyCheck(

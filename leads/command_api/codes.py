@@ -207,6 +207,21 @@ _BY_FIELD: dict[str, tuple[int, int]] = {
     "custom_field_options": (270, 270),
 }
 
+# A field refused for being absent or empty, where the registry has an "cannot be empty" code of its own.
+_EMPTY_BY_FIELD: dict[str, tuple[int, int]] = {
+    "points": (215, 217),
+    "step": (225, 225),
+    "custom_field_identifier": (265, 265),
+    "custom_field_options": (272, 272),
+}
+_EMPTY_WORDS = ("required", "blank", "null", "empty")
+
+
+def _says_empty(message: object) -> bool:
+    """DRF's "This field is required." / "may not be blank." / "may not be null." and the like."""
+    return any(word in str(message).lower() for word in _EMPTY_WORDS)
+
+
 # What a refusal nothing above names answers: the registry's entry for "App does not have permission
 # to execute this CMD", with the service's own message (for example a command not available yet).
 UNMAPPED_ERROR_TYPE = 262
@@ -217,7 +232,9 @@ def error_for(cmd: str, code: str, message: str, fields: dict | None = None) -> 
     index = 1 if cmd in _UNDOING else 0
     if code in _BY_CODE:
         return error(_BY_CODE[code][index])
-    for field in fields or {}:
+    for field, messages in (fields or {}).items():
+        if field in _EMPTY_BY_FIELD and any(_says_empty(message) for message in messages):
+            return error(_EMPTY_BY_FIELD[field][index])
         if field in _BY_FIELD:
             return error(_BY_FIELD[field][index])
     return error(UNMAPPED_ERROR_TYPE, message)

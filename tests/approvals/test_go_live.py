@@ -133,3 +133,18 @@ def test_the_queue_and_the_request_page_show_the_kind_and_the_app(go_live, app, 
     detail = client.get(f"/moderation/requests/{go_live.pk}/").content.decode()
     assert 'id="request-kind">API app go-live' in detail
     assert app.name in detail
+
+
+def test_a_rejected_go_live_does_not_spoil_the_zapier_activation_policy(app, moderator):
+    from approvals.selectors import activation_policy_evaluate
+    from approvals.services import activation_policy_update
+
+    activation_policy_update(actor=moderator, enabled=True, min_account_age_days=0, require_clean_history=True)
+    api_app_go_live_submit(actor=app.account.owner, api_app=app, stated_use=STATED_USE)
+    request_decide(
+        actor=moderator,
+        activation_request=request_claim_next(actor=moderator),
+        outcome="rejected",
+        reason="use_unclear",
+    )
+    assert activation_policy_evaluate(account=app.account).holds
