@@ -97,7 +97,24 @@ def _json_decode(raw: bytes) -> dict[str, Any]:
         raise ParseFailure(f"JSON parse error: {str(exc)[:120]}") from exc
     if not isinstance(data, dict):
         raise ParseFailure("The JSON body must be an object.")
+    _json_limits(data)
     return data
+
+
+def _json_limits(data: dict[str, Any]) -> None:
+    """The form's limits for a JSON body too: at most BODY_MAX_KEYS values and LIST_MAX_ITEMS items in
+    any list or object (so `actions` cannot hold thousands of commands either way)."""
+    values, stack = 0, [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict | list):
+            if len(value) > LIST_MAX_ITEMS and value is not data:
+                raise ParseFailure(f"A list or object has more than {LIST_MAX_ITEMS} items.")
+            stack.extend(value.values() if isinstance(value, dict) else value)
+        else:
+            values += 1
+            if values > BODY_MAX_KEYS:
+                raise ParseFailure(f"More than {BODY_MAX_KEYS} values.")
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:

@@ -179,3 +179,16 @@ def test_invalid_utf8_in_a_form_is_read_as_replacement_characters():
 def test_malformed_or_deep_json_is_refused(body):
     with pytest.raises(ParseFailure):
         request_data(_post(body, "application/json"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"actions": [{"cmd": "retrieve_account_tags"}] * (LIST_MAX_ITEMS + 1)},
+        {"actions": {str(i): {"cmd": "retrieve_account_tags"} for i in range(LIST_MAX_ITEMS + 1)}},
+        {f"k{i}": [1, 2, 3, 4, 5] for i in range(BODY_MAX_KEYS // 5 + 1)},
+    ],
+)
+def test_a_json_body_has_the_forms_limits(body):
+    with pytest.raises(ParseFailure):
+        request_data(_post(json.dumps(body), "application/json"))
