@@ -140,3 +140,17 @@ def test_get_lead_outside_the_apps_command_allow_list_is_262(call, live_app, ric
     live_app.allowed_commands = ["get_lead"]
     live_app.save()
     assert call({"get_lead[email]": "ann@example.com"}).json()["status"] == "Success"
+
+
+def test_get_lead_costs_the_same_few_queries_whatever_the_lead_holds(
+    call, account, rich_lead, django_assert_max_num_queries
+):
+    for index in range(30):
+        LeadTag.objects.create(lead=rich_lead, tag=TagFactory(account=account, name=f"Bulk {index}"))
+        CustomFieldFactory(account=account, identifier=f"bulk_{index}")
+    call({"get_lead[email]": "ann@example.com"})  # the credential's last_used_at is written once a minute
+    # app, credential, lead, the lead's document (one UNION query); and the rate-limit counter is in Redis.
+    with django_assert_max_num_queries(4):
+        body = call({"get_lead[email]": "ann@example.com"}).json()
+    assert len(body["lead_details"]["tags"]) == 31
+    assert len(body["lead_details"]["custom_fields"]) == 33
