@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Account, ApiCredential, User
+from kartra_integrations.admin import ReadOnlyAdmin
+
+from .models import Account, ApiApp, ApiAppChange, ApiCredential, User
 
 
 @admin.register(User)
@@ -27,3 +29,19 @@ class ApiCredentialAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     readonly_fields = ("api_key", "kind", "password_hash", "created_at", "last_used_at")
     search_fields = ("api_key", "account__name")
+
+
+@admin.register(ApiApp)
+class ApiAppAdmin(ReadOnlyAdmin):
+    """Apps change through their services (owner's pages, the review queue, create_api_app), each
+    change recorded in ApiAppChange: read-only here."""
+
+    list_display = ("name", "app_id", "account", "mode", "created_at", "went_live_at", "revoked_at")
+    list_filter = ("mode",)
+    search_fields = ("name", "app_id", "account__name")
+
+
+@admin.register(ApiAppChange)
+class ApiAppChangeAdmin(ReadOnlyAdmin):
+    list_display = ("changed_at", "api_app", "actor", "action")
+    list_filter = ("action",)

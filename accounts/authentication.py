@@ -9,6 +9,17 @@ INVALID_CREDENTIALS = "Invalid API credentials"
 API_KEY_MAX_LENGTH: int = ApiCredential._meta.get_field("api_key").max_length or 0  # a CharField's: always set
 
 
+def api_key_well_formed(api_key: object) -> bool:
+    """A key is printable ASCII (accounts.crypto.new_api_key) and fits its column; anything else (a NUL,
+    which PostgreSQL refuses to compare, text in another script, a nested value) is not one: no query."""
+    return (
+        isinstance(api_key, str)
+        and 0 < len(api_key) <= API_KEY_MAX_LENGTH
+        and api_key.isascii()
+        and api_key.isprintable()
+    )
+
+
 class InvalidCredentials(exceptions.AuthenticationFailed):
     default_detail = INVALID_CREDENTIALS
     default_code = "invalid_credentials"
@@ -34,9 +45,7 @@ class ApiCredentialAuthentication(authentication.BasicAuthentication):
         return result
 
     def authenticate_credentials(self, userid, password, request=None):
-        # A key is printable ASCII (accounts.crypto.new_api_key) and fits its column; anything else
-        # (a NUL, which PostgreSQL refuses to compare, text in another script) is not one: no query.
-        if not (0 < len(userid) <= API_KEY_MAX_LENGTH and userid.isascii() and userid.isprintable()):
+        if not api_key_well_formed(userid):
             raise InvalidCredentials()
         credential = api_credential_get_by_key(api_key=userid)
         if credential is None or not api_password_matches(password, credential.password_hash):

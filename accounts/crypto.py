@@ -35,3 +35,8 @@ def hash_api_password(password: str) -> str:
 def api_password_matches(password: str, password_hash: str) -> bool:
     """False for a credential that has no password yet (empty hash), whatever is typed."""
     return bool(password_hash) and hmac.compare_digest(hash_api_password(password), password_hash)
+
+
+def new_app_id() -> str:
+    """A developer app's public id (POST /api's `app_id`): 128 random bits, unguessable."""
+    return "app_" + secrets.token_hex(16)

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from .models import TIME_ZONE_CHOICES, User
+from .models import KARTRA_COMMANDS, TIME_ZONE_CHOICES, User
 
 
 class SignUpForm(forms.Form):
@@ -41,3 +41,50 @@ class RegenerateCredentialsForm(forms.Form):
     again (a reload, a second tab) replaces nothing more once that key is gone."""
 
     api_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class ApiAppForm(forms.Form):
+    """Register or edit a developer app of the command API (POST /api)."""
+
+    name = forms.CharField(max_length=100, label="App name")
+    allowed_ips = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Allowed IP addresses",
+        help_text="One address or network a line (203.0.113.7, 198.51.100.0/24, 2001:db8::/48). Empty: any address.",
+    )
+    allowed_commands = forms.MultipleChoiceField(
+        required=False,
+        choices=[(name, name) for name in KARTRA_COMMANDS],
+        widget=forms.CheckboxSelectMultiple,
+        label="Allowed commands",
+        help_text="Tick none to allow every command.",
+    )
+
+    @staticmethod
+    def initial_for(api_app) -> dict:
+        return {
+            "name": api_app.name,
+            "allowed_ips": "\n".join(api_app.allowed_ips),
+            "allowed_commands": list(api_app.allowed_commands),
+        }
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "allowed_ips": data["allowed_ips"].splitlines(),
+            "allowed_commands": data["allowed_commands"],
+        }
+
+
+class GoLiveForm(forms.Form):
+    stated_use = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What does the app do?",
+        help_text="A moderator reads this before the app leaves test mode.",
+    )
+
+
+class GoLiveAnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Your answer")

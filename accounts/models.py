@@ -6,6 +6,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 
+from kartra_integrations.append_only import AppendOnlyModel
+
 
 class Role(models.TextChoices):
     CUSTOMER = "customer", "Customer"
@@ -123,3 +125,105 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"Idempotency key {self.key}"
+
+
+# The platform command API's commands (POST /api, leads.command_api): what an app's command
+# allow-list may name (error 262 for any other), in the reference's order.
+KARTRA_COMMANDS: tuple[str, ...] = (
+    "create_lead",
+    "edit_lead",
+    "search_lead",
+    "get_lead",
+    "assign_tag",
+    "unassign_tag",
+    "subscribe_lead_to_list",
+    "unsubscribe_lead_from_list",
+    "give_points_to_lead",
+    "remove_points_from_lead",
+    "subscribe_lead_to_sequence_at_step",
+    "unsubscribe_lead_from_sequence",
+    "calendar_subscribe",
+    "calendar_cancel",
+    "refund_transaction",
+    "cancel_transaction",
+    "create_custom_field",
+    "retrieve_account_tags",
+    "retrieve_account_lists",
+    "retrieve_account_sequences",
+    "retrieve_account_pages",
+    "retrieve_custom_fields",
+    "search_transaction",
+    "get_transaction_details",
+    "retrieve_transactions_from_lead",
+    "search_subscription",
+    "get_subscription_details",
+    "retrieve_subscriptions_from_lead",
+)
+
+
+class ApiAppMode(models.TextChoices):
+    """A new app is in test mode (every command works, no email is sent, created leads' email domains
+    are rewritten) until a moderator approves its go-live request (approvals)."""
+
+    TEST = "test", "Test mode"
+    LIVE = "live", "Live"
+
+
+class ApiApp(models.Model):
+    """A developer app of the platform command API (POST /api): its public `app_id` is sent with every
+    call, next to the API key and password of the account the call acts on (any account's: an app
+    serves many users, like the platform's). Registered, edited and revoked by the owner of the account
+    it belongs to (accounts.services.api_app_*); revoked apps stay for the history and answer 239."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_apps")
+    name = models.CharField(max_length=100)
+    app_id = models.CharField(max_length=64, unique=True)
+    mode = models.CharField(max_length=8, choices=ApiAppMode.choices, default=ApiAppMode.TEST)
+    # Normalised networks ("203.0.113.7/32", "2001:db8::/48"); empty: any address.
+    allowed_ips = models.JSONField(default=list, blank=True)
+    # Command names from KARTRA_COMMANDS; empty: every command.
+    allowed_commands = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(mode__in=ApiAppMode.values), name="api_app_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"API app {self.name} ({self.app_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == ApiAppMode.LIVE
+
+
+class ApiAppChangeAction(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    EDITED = "edited", "Edited"
+    REVOKED = "revoked", "Revoked"
+    WENT_LIVE = "went_live", "Made live"
+
+
+class ApiAppChange(AppendOnlyModel):
+    """Who registered, edited, revoked or made live an app, when, from what to what (actor None: an operator)."""
+
+    api_app = models.ForeignKey(ApiApp, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=16, choices=ApiAppChangeAction.choices)
+    from_values = models.JSONField(default=dict)
+    to_values = models.JSONField(default=dict)
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.api_app_id} {self.action} {self.changed_at:%Y-%m-%d %H:%M}"

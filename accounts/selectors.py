@@ -1,6 +1,6 @@
 from kartra_integrations.prepared import PreparedQuery
 
-from .models import Account, ApiCredential
+from .models import Account, ApiApp, ApiCredential
 
 # Every API call runs this: compiled once per process.
 _credential_by_key = PreparedQuery(
@@ -22,3 +22,17 @@ def account_for_user(user) -> Account | None:
 def api_credentials_by_kind(*, account: Account) -> dict[str, ApiCredential]:
     """The account's API credentials keyed by kind (accounts.models.CredentialKind)."""
     return {credential.kind: credential for credential in ApiCredential.objects.filter(account=account)}
+
+
+def api_app_get_by_app_id(*, app_id: str) -> ApiApp | None:
+    """The app a POST /api call names, revoked or not (the caller tells 239), with its account's owner."""
+    return ApiApp.objects.select_related("account__owner").filter(app_id=app_id).first()
+
+
+def api_apps_for_account(*, account: Account) -> list[ApiApp]:
+    """The account's apps, newest first, revoked ones last."""
+    return sorted(ApiApp.objects.filter(account=account), key=lambda app: (app.revoked_at is not None, -app.pk))
+
+
+def api_app_get_for_account(*, account: Account, pk: int) -> ApiApp | None:
+    return ApiApp.objects.select_related("account").filter(account=account, pk=pk).first()

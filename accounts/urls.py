@@ -15,4 +15,11 @@ urlpatterns = [
     path(
         "settings/api/<slug:kind>/regenerate/", views.api_credentials_regenerate_view, name="api_credentials_regenerate"
     ),
+    path("settings/api/apps/", views.api_app_register_view, name="api_app_register"),
+    path("settings/api/apps/<int:pk>/", views.api_app_view, name="api_app"),
+    path("settings/api/apps/<int:pk>/revoke/", views.api_app_revoke_view, name="api_app_revoke"),
+    path("settings/api/apps/<int:pk>/go-live/", views.api_app_go_live_view, name="api_app_go_live"),
+    path(
+        "settings/api/apps/<int:pk>/go-live/answer/", views.api_app_go_live_answer_view, name="api_app_go_live_answer"
+    ),
 ]

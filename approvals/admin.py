@@ -25,7 +25,9 @@ class ActivationRequestAdmin(admin.ModelAdmin):
 
     list_display = (
         "id",
+        "kind",
         "account",
+        "api_app",
         "state",
         "submitted_at",
         "due_at",
@@ -33,7 +35,7 @@ class ActivationRequestAdmin(admin.ModelAdmin):
         "assigned_to",
         "decided_at",
     )
-    list_filter = ("state", "decision_reason")
+    list_filter = ("kind", "state", "decision_reason")
     search_fields = ("account__name", "account__owner__email")
     date_hierarchy = "submitted_at"
     inlines = [AuditEntryInline]

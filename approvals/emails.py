@@ -28,7 +28,7 @@ def _send(subject: str, body: str, recipients: list[str]) -> None:
 
 
 def _request(activation_request_id: int) -> ActivationRequest:
-    return ActivationRequest.objects.select_related("account__owner").get(pk=activation_request_id)
+    return ActivationRequest.objects.select_related("account__owner", "api_app").get(pk=activation_request_id)
 
 
 def _local(moment) -> str:
@@ -36,8 +36,26 @@ def _local(moment) -> str:
     return timezone.localtime(moment, ZoneInfo(settings.MODERATION_TIME_ZONE)).strftime("%A %d %B %Y, %H:%M %Z")
 
 
+def _go_live_email_send(activation_request: ActivationRequest, subject: str, body: str) -> None:
+    """The go-live request's emails (the owner follows it on the API credentials page)."""
+    _send(
+        subject,
+        f"Hello,\n\n{body}\n\nYou can follow it on your API credentials page.\n",
+        [activation_request.account.owner.email],
+    )
+
+
 def request_received_email_send(*, activation_request_id: int) -> None:
     activation_request = _request(activation_request_id)
+    if activation_request.is_go_live:
+        return _go_live_email_send(
+            activation_request,
+            f"We received the go-live request of your API app {activation_request.api_app.name}",
+            f"we received your request to take the API app {activation_request.api_app.name} of "
+            f"{activation_request.account.name} live. {NEXT_STEPS} "
+            f"A moderator will start the review by {_local(activation_request.due_at)}; until it is approved the "
+            "app stays in test mode.",
+        )
     _send(
         "We received your Zapier activation request",
         f"Hello,\n\nwe received your request to activate Zapier for {activation_request.account.name}.\n\n"
@@ -49,6 +67,13 @@ def request_received_email_send(*, activation_request_id: int) -> None:
 
 def request_needs_info_email_send(*, activation_request_id: int) -> None:
     activation_request = _request(activation_request_id)
+    if activation_request.is_go_live:
+        return _go_live_email_send(
+            activation_request,
+            f"The go-live request of your API app {activation_request.api_app.name} needs more information",
+            f"the moderator reviewing the go-live of the API app {activation_request.api_app.name} needs more "
+            f"information:\n\n{activation_request.decision_note}",
+        )
     _send(
         "Your Zapier activation request needs more information",
         f"Hello,\n\nthe moderator reviewing Zapier access for {activation_request.account.name} needs more "
@@ -60,6 +85,13 @@ def request_needs_info_email_send(*, activation_request_id: int) -> None:
 
 def request_approved_email_send(*, activation_request_id: int) -> None:
     activation_request = _request(activation_request_id)
+    if activation_request.is_go_live:
+        return _go_live_email_send(
+            activation_request,
+            f"Your API app {activation_request.api_app.name} is live",
+            f"the API app {activation_request.api_app.name} of {activation_request.account.name} is live: "
+            "test mode is over.",
+        )
     _send(
         "Zapier access is activated",
         f"Hello,\n\nZapier access for {activation_request.account.name} is now activated.\n"
@@ -72,6 +104,13 @@ def request_rejected_email_send(*, activation_request_id: int) -> None:
     activation_request = _request(activation_request_id)
     reason = DecisionReason(activation_request.decision_reason).label
     note = f"\n{activation_request.decision_note}\n" if activation_request.decision_note else ""
+    if activation_request.is_go_live:
+        return _go_live_email_send(
+            activation_request,
+            f"The go-live request of your API app {activation_request.api_app.name} was not approved",
+            f"the API app {activation_request.api_app.name} stays in test mode: its go-live request was not "
+            f"approved.\n\nReason: {reason}\n{note}",
+        )
     _send(
         "Your Zapier activation request was not approved",
         f"Hello,\n\nyour request to activate Zapier for {activation_request.account.name} was not approved.\n\n"

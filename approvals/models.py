@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, ApiApp
 from kartra_integrations.append_only import AppendOnlyModel
 
 
@@ -69,10 +69,22 @@ class AuditAction(models.TextChoices):
     POLICY_APPROVED = "policy_approved", "Activated at once by the activation policy"
 
 
+class RequestKind(models.TextChoices):
+    """What a request asks for. Both kinds share one queue (FIFO, the same SLA, claim-next, audit)."""
+
+    ZAPIER = "zapier", "Zapier activation"
+    API_APP_GO_LIVE = "api_app_go_live", "API app go-live"
+
+
 class ActivationRequest(models.Model):
-    """An account's request for Zapier access, worked first-in-first-out by moderators."""
+    """An account's request for Zapier access, or for one of its command API apps to leave test mode
+    (`api_app`), worked first-in-first-out by moderators."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activation_requests")
+    kind = models.CharField(max_length=16, choices=RequestKind.choices, default=RequestKind.ZAPIER)
+    api_app = models.ForeignKey(
+        ApiApp, on_delete=models.CASCADE, null=True, blank=True, related_name="go_live_requests"
+    )
     stated_use = models.TextField()
     state = models.CharField(max_length=16, choices=RequestState.choices, default=RequestState.PENDING)
     submitted_at = models.DateTimeField(default=timezone.now)
@@ -98,14 +110,35 @@ class ActivationRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["account"],
-                condition=Q(state__in=OPEN_STATES),
+                condition=Q(state__in=OPEN_STATES, kind=RequestKind.ZAPIER),
                 name="one_open_activation_request_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["api_app"],
+                condition=Q(state__in=OPEN_STATES, kind=RequestKind.API_APP_GO_LIVE),
+                name="one_open_go_live_request_per_app",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=RequestKind.ZAPIER, api_app__isnull=True)
+                | Q(kind=RequestKind.API_APP_GO_LIVE, api_app__isnull=False),
+                name="activation_request_app_matches_kind",
             ),
         ]
         indexes = [models.Index(fields=["state", "submitted_at"], name="activation_queue_idx")]
 
     def __str__(self) -> str:
-        return f"Activation request #{self.pk} ({self.account}, {self.state})"
+        return f"Activation request #{self.pk} ({self.account}, {self.kind}, {self.state})"
+
+    @property
+    def is_go_live(self) -> bool:
+        return self.kind == RequestKind.API_APP_GO_LIVE
+
+    @property
+    def subject(self) -> str:
+        """What is asked for, in a sentence: "Zapier activation" or "going live of the app X"."""
+        if self.is_go_live:
+            return f"going live of the API app {self.api_app.name}"
+        return "Zapier activation"
 
     @property
     def is_open(self) -> bool:

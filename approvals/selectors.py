@@ -20,6 +20,7 @@ from .models import (
     ActivationRequest,
     AuditAction,
     AuditEntry,
+    RequestKind,
     RequestState,
     SupportNote,
 )
@@ -62,7 +63,7 @@ def request_queue(
     now = now or timezone.now()
     requests = (
         request_queue_order(now=now)
-        .select_related("account__owner", "assigned_to")
+        .select_related("account__owner", "assigned_to", "api_app")
         .annotate(past_limit=_flag(past_review_limit_condition(now)))
     )
     requests = requests.filter(state=state) if state else requests.filter(state__in=OPEN_STATES)
@@ -95,12 +96,23 @@ def request_queue_position(*, activation_request: ActivationRequest, now: dateti
 
 def requests_for_account(*, account: Account) -> QuerySet[ActivationRequest]:
     return (
-        ActivationRequest.objects.filter(account=account).select_related("assigned_to").order_by("-submitted_at", "-pk")
+        ActivationRequest.objects.filter(account=account, kind=RequestKind.ZAPIER)
+        .select_related("assigned_to")
+        .order_by("-submitted_at", "-pk")
     )
 
 
 def request_open_for_account(*, account: Account) -> ActivationRequest | None:
-    return ActivationRequest.objects.filter(account=account, state__in=OPEN_STATES).first()
+    return ActivationRequest.objects.filter(account=account, kind=RequestKind.ZAPIER, state__in=OPEN_STATES).first()
+
+
+def go_live_requests_by_app(*, account: Account) -> dict[int, ActivationRequest]:
+    """The latest go-live request of each of the account's apps, by app id."""
+    latest: dict[int, ActivationRequest] = {}
+    requests = ActivationRequest.objects.filter(account=account, kind=RequestKind.API_APP_GO_LIVE)
+    for activation_request in requests.order_by("submitted_at", "pk"):
+        latest[activation_request.api_app_id] = activation_request
+    return latest
 
 
 def request_get_for_owner(*, account: Account, pk: int) -> ActivationRequest | None:
@@ -108,7 +120,7 @@ def request_get_for_owner(*, account: Account, pk: int) -> ActivationRequest | N
 
 
 def request_get(*, pk: int) -> ActivationRequest | None:
-    return ActivationRequest.objects.select_related("account__owner", "assigned_to").filter(pk=pk).first()
+    return ActivationRequest.objects.select_related("account__owner", "assigned_to", "api_app").filter(pk=pk).first()
 
 
 def request_audit_trail(*, activation_request: ActivationRequest) -> QuerySet[AuditEntry]:
@@ -259,7 +271,10 @@ def activation_policy_evaluate(
         )
     ]
     if policy.require_clean_history:
-        rejected = ActivationRequest.objects.filter(account=account, state=RequestState.REJECTED).count()
+        # Zapier requests only: a command API app's rejected go-live says nothing about Zapier use.
+        rejected = ActivationRequest.objects.filter(
+            account=account, kind=RequestKind.ZAPIER, state=RequestState.REJECTED
+        ).count()
         revoked = AuditEntry.objects.filter(account=account, action=AuditAction.REVOKED).count()
         checks.append(
             PolicyCheck(

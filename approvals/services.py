@@ -7,7 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Account, User
+from accounts.models import Account, ApiApp, ApiAppMode, User
+from accounts.services import api_app_make_live
 from kartra_integrations.errors import ApplicationError
 from zaphooks.services import account_subscriptions_stop
 
@@ -22,6 +23,7 @@ from .models import (
     AuditEntry,
     DecisionReason,
     Outcome,
+    RequestKind,
     RequestState,
     RevocationReason,
     SupportNote,
@@ -101,7 +103,7 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
     open_exists = ApplicationError(
         "This account already has an open activation request.", code="open_request_exists", status_code=409
     )
-    if ActivationRequest.objects.filter(account=account, state__in=OPEN_STATES).exists():
+    if ActivationRequest.objects.filter(account=account, kind=RequestKind.ZAPIER, state__in=OPEN_STATES).exists():
         raise open_exists
     try:
         with transaction.atomic(durable=True):
@@ -128,6 +130,51 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
                 partial(emails.request_received_email_send, activation_request_id=activation_request.pk)
             )
     except IntegrityError as exc:  # another submission for this account won the race
+        raise open_exists from exc
+    return activation_request
+
+
+def api_app_go_live_submit(*, actor: User, api_app: ApiApp, stated_use: str) -> ActivationRequest:
+    """The owner asks for one of the account's command API apps to leave test mode: a request of the
+    second kind in the same queue (FIFO, the same SLA, claim-next, audit). Always reviewed: the
+    activation policy is about Zapier access."""
+    _require_owner(actor, api_app.account)
+    stated_use = stated_use.strip()
+    if len(stated_use) < STATED_USE_MIN_LENGTH:
+        message = f"Tell us in a few sentences what the app does (at least {STATED_USE_MIN_LENGTH} characters)."
+        raise ApplicationError(message, code="invalid", fields={"stated_use": [message]})
+    open_exists = ApplicationError(
+        "This app already has an open go-live request.", code="open_request_exists", status_code=409
+    )
+    try:
+        with transaction.atomic(durable=True):
+            api_app = ApiApp.objects.select_for_update().get(pk=api_app.pk)
+            if api_app.revoked_at is not None:
+                raise ApplicationError("This app is revoked.", code="app_revoked", status_code=409)
+            if api_app.mode == ApiAppMode.LIVE:
+                raise ApplicationError("This app is live already.", code="already_live", status_code=409)
+            if ActivationRequest.objects.filter(api_app=api_app, state__in=OPEN_STATES).exists():
+                raise open_exists
+            now = timezone.now()
+            activation_request = ActivationRequest.objects.create(
+                account=api_app.account,
+                kind=RequestKind.API_APP_GO_LIVE,
+                api_app=api_app,
+                stated_use=stated_use,
+                submitted_at=now,
+                due_at=next_business_day_same_time(now),
+            )
+            _audit(
+                actor=actor,
+                account=api_app.account,
+                activation_request=activation_request,
+                action=AuditAction.SUBMITTED,
+                to_state=RequestState.PENDING,
+            )
+            transaction.on_commit(
+                partial(emails.request_received_email_send, activation_request_id=activation_request.pk)
+            )
+    except IntegrityError as exc:  # another submission for this app won the race
         raise open_exists from exc
     return activation_request
 
@@ -338,7 +385,9 @@ def request_decide(
         activation_request.decided_at = now
         fields.append("decided_at")
     activation_request.save(update_fields=fields)
-    if outcome == Outcome.APPROVED:
+    if outcome == Outcome.APPROVED and activation_request.is_go_live:
+        api_app_make_live(actor=actor, api_app=activation_request.api_app)
+    elif outcome == Outcome.APPROVED:
         Account.objects.filter(pk=activation_request.account_id).update(zapier_activated=True)
         activation_request.account.zapier_activated = True
     _audit(
@@ -397,7 +446,7 @@ def account_revoke(*, actor: User, account: Account, reason: str, note: str = ""
     account.save(update_fields=["zapier_activated"])
     approved = (
         ActivationRequest.objects.select_for_update()
-        .filter(account=account, state=RequestState.APPROVED)
+        .filter(account=account, kind=RequestKind.ZAPIER, state=RequestState.APPROVED)
         .order_by("-decided_at", "-pk")
         .first()
     )
@@ -434,7 +483,9 @@ def account_approve_by_operator(*, account: Account) -> ActivationRequest:
     now = timezone.now()
     note = "Approved by an operator."
     activation_request = (
-        ActivationRequest.objects.select_for_update().filter(account=account, state__in=OPEN_STATES).first()
+        ActivationRequest.objects.select_for_update()
+        .filter(account=account, kind=RequestKind.ZAPIER, state__in=OPEN_STATES)
+        .first()
     )
     from_state = ""
     if activation_request is None:

@@ -191,7 +191,10 @@ def _detail_page(
         "can_decide": user.is_moderator
         and activation_request.state == RequestState.IN_REVIEW
         and activation_request.assigned_to_id == user.pk,
-        "can_revoke": user.is_moderator and activation_request.account.zapier_activated,
+        # Revocation withdraws the account's Zapier access: offered on Zapier requests only.
+        "can_revoke": user.is_moderator
+        and not activation_request.is_go_live
+        and activation_request.account.zapier_activated,
         "can_note": user.is_support,
         "decide_form": decide_form or DecideForm(),
         "revoke_form": revoke_form or RevokeForm(),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("kartra_integrations.api_urls")),
+    path("", include("leads.command_api.urls")),  # POST /api: the platform's command API
     path("", include("accounts.urls")),
     path("", include("approvals.urls")),
     path("", include("leads.urls")),

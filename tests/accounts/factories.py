@@ -1,6 +1,8 @@
 import factory
+from django.utils import timezone
 
-from accounts.models import Account, CredentialKind, Role, User
+from accounts.crypto import new_app_id
+from accounts.models import Account, ApiApp, ApiAppMode, CredentialKind, Role, User
 from accounts.services import api_credentials_issue
 
 PASSWORD = "correct horse battery staple"  # every factory user's, for logging in through the page
@@ -43,3 +45,16 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
 class ActivatedAccountFactory(AccountFactory):
     zapier_activated = True
+
+
+class ApiAppFactory(factory.django.DjangoModelFactory):
+    """A developer app of POST /api, in test mode unless `mode=ApiAppMode.LIVE`."""
+
+    class Meta:
+        model = ApiApp
+
+    account = factory.SubFactory(ActivatedAccountFactory)
+    name = factory.Sequence(lambda n: f"App {n}")
+    app_id = factory.LazyFunction(new_app_id)
+    mode = ApiAppMode.TEST
+    created_at = factory.LazyFunction(timezone.now)
