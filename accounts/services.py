@@ -1,4 +1,5 @@
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -137,6 +138,7 @@ API_APP_ALLOWED_IPS_MAX = 50
 def _api_app_name(name: str) -> str:
     name = (name or "").strip()
     max_length = ApiApp._meta.get_field("name").max_length
+    assert max_length is not None
     if not name:
         raise ValidationError({"name": ["Give the app a name."]})
     if len(name) > max_length or "\x00" in name:
@@ -207,8 +209,8 @@ def api_app_register(
     actor: User | None,
     account: Account,
     name: str,
-    allowed_ips: list[str] = (),
-    allowed_commands: list[str] = (),
+    allowed_ips: Sequence[str] = (),
+    allowed_commands: Sequence[str] = (),
     live: bool = False,
 ) -> ApiApp:
     """A new developer app in test mode. `live` only for operators (create_api_app --live): owners

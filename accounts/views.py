@@ -85,12 +85,9 @@ def _credentials_page(
 
 
 def _apps_with_requests(account) -> list:
-    """The account's apps, each with `.go_live_request`: its latest go-live request, or None."""
-    apps = api_apps_for_account(account=account)
+    """The account's apps, each as (app, its latest go-live request or None)."""
     requests = go_live_requests_by_app(account=account)
-    for api_app in apps:
-        api_app.go_live_request = requests.get(api_app.pk)
-    return apps
+    return [(api_app, requests.get(api_app.pk)) for api_app in api_apps_for_account(account=account)]
 
 
 def _form_add_validation_error(form, error: ValidationError) -> None:

@@ -16,7 +16,7 @@ from accounts.models import Account, ApiApp, ApiCredential, CredentialKind
 from accounts.selectors import api_app_get_by_app_id, api_credential_get_by_key
 from accounts.services import api_credential_mark_used
 from accounts.throttling import request_count
-from leads.client_ip import ClientIpError, client_ip
+from kartra_integrations.client_ip import ClientIpError, client_ip
 
 from . import codes
 
