@@ -1,7 +1,10 @@
+from typing import cast
+
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from .crypto import api_password_matches
-from .models import ApiCredential
+from .models import Account, ApiCredential
 from .selectors import api_credential_get_by_key
 from .services import api_credential_mark_used
 
@@ -18,6 +21,11 @@ def api_key_well_formed(api_key: object) -> bool:
         and api_key.isascii()
         and api_key.isprintable()
     )
+
+
+def request_account(request: Request) -> Account:
+    """The account of an API request, from the credential ApiCredentialAuthentication set as `request.auth`."""
+    return cast(ApiCredential, request.auth).account
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):

@@ -10,7 +10,7 @@ from . import models
 
 
 class AssetAdmin(admin.ModelAdmin):
-    list_display = ("name", "account", "created_at")
+    list_display: tuple[str, ...] = ("name", "account", "created_at")
     list_select_related = ("account",)
     search_fields = ("name", "account__name")
     raw_id_fields = ("account",)

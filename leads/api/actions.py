@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_account
 from kartra_integrations.errors import ApplicationError
 from kartra_integrations.idempotency import HEADER as IDEMPOTENCY_HEADER
 from kartra_integrations.idempotency import LEAD_ERASED_MESSAGE, idempotent
@@ -52,7 +53,15 @@ from leads.api.outputs import (
     SubscriptionOutput,
     TransactionOutput,
 )
-from leads.api.responses import COMMON_ERRORS, INVALID, LEAD_EXISTS, LEAD_NOT_FOUND_RESPONSE, _error, _invalid
+from leads.api.responses import (
+    COMMON_ERRORS,
+    INVALID,
+    LEAD_EXISTS,
+    LEAD_NOT_FOUND_RESPONSE,
+    _error,
+    _invalid,
+    view_subclass,
+)
 from leads.selectors import (
     LEAD_NOT_FOUND,
 )
@@ -181,7 +190,7 @@ class ActionApi(APIView):
     action: Action | None = None
 
     def post(self, request: Request, command: str | None = None):
-        action = self.action or ACTIONS.get(command)
+        action = self.action or (ACTIONS.get(command) if command is not None else None)
         if action is None:
             raise ApplicationError(f'Unknown command "{command}"', code="unknown_command", status_code=404)
         return idempotent(request, lambda: self._perform(request, action))
@@ -191,7 +200,7 @@ class ActionApi(APIView):
         data = action.input(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            result = command_run(name=action.command, account=request.auth.account, inputs=data.validated_data)
+            result = command_run(name=action.command, account=request_account(request), inputs=data.validated_data)
         except ApplicationError as error:
             raise _lead_exists_is_conflict(error) from error
         body: dict = {"message": result.message}
@@ -220,7 +229,7 @@ def action_view(action: Action):
         "lead_erased",
     )
     lead_note = " The lead is given by `lead_id` or `email` (`lead_id` wins)." if action.on_lead else ""
-    view = type(f"{action.command.title().replace('_', '')}Api", (ActionApi,), {"action": action})
+    view = view_subclass(ActionApi, f"{action.command.title().replace('_', '')}Api", {"action": action})
     return extend_schema_view(
         post=extend_schema(
             operation_id=action.command,

@@ -60,7 +60,7 @@ class PlatformEventApi(APIView):
         else:
             lead = lead_get(account=account, email=data.email)
         result = platform_event_record(account=account, event=data.event, lead=lead, **data.params)
-        body = {"message": "Event recorded", "event_ids": result.event_ids}
+        body: dict[str, object] = {"message": "Event recorded", "event_ids": result.event_ids}
         if result.transaction_id is not None:
             body["transaction_id"] = result.transaction_id
         return Response(body)

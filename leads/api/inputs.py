@@ -161,9 +161,9 @@ class CustomFieldValuesField(serializers.Field):
             if "\x00" in identifier or len(identifier) > 64:
                 errors[identifier[:64]] = ["Unknown custom field."]
             elif not _is_custom_field_value(value):
-                errors[identifier] = [self.error_messages["bad_value"]]
+                errors[identifier] = [str(self.error_messages["bad_value"])]
             elif isinstance(value, str) and len(value) > 10000:
-                errors[identifier] = [self.error_messages["too_long"]]
+                errors[identifier] = [str(self.error_messages["too_long"])]
         if errors:
             raise serializers.ValidationError(errors)
         return data

@@ -311,4 +311,8 @@ class CustomFieldCreatedOutput(serializers.Serializer):
 class ErrorOutput(serializers.Serializer):
     message = serializers.CharField()
     code = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    # The serializer's metaclass moves a declared field out of the class attributes, so this does not
+    # replace Serializer.fields at run time; the stubs cannot see that.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )

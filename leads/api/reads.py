@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_account
 from kartra_integrations.errors import ApplicationError
 from kartra_integrations.pagination import ApiPagination
 from leads.api.outputs import (
@@ -28,7 +30,14 @@ from leads.api.outputs import (
     TransactionQuery,
     TransactionReadOutput,
 )
-from leads.api.responses import COMMON_ERRORS, INVALID, LEAD_FOUND, LEAD_NOT_FOUND_RESPONSE, _error
+from leads.api.responses import (
+    COMMON_ERRORS,
+    INVALID,
+    LEAD_FOUND,
+    LEAD_NOT_FOUND_RESPONSE,
+    _error,
+    view_subclass,
+)
 from leads.models import RecurringSubscription, Transaction
 from leads.selectors import (
     LEAD_NOT_FOUND,
@@ -48,12 +57,12 @@ class AssetListApi(ListAPIView):
     pagination_class = ApiPagination
     filter_backends = [SearchFilter]
     search_fields = ["name"]
-    model: type = None
+    model: type[models.Model]  # set by asset_list_view
     prefetch: tuple[str, ...] = ()
 
     def get_queryset(self):
         return (
-            self.model.objects.filter(account=self.request.auth.account)
+            self.model._default_manager.filter(account=request_account(self.request))
             .order_by("-created_at", "-id")
             .prefetch_related(*self.prefetch)
         )
@@ -62,9 +71,9 @@ class AssetListApi(ListAPIView):
 def asset_list_view(path: str):
     model, output, prefetch = ASSET_READS[path]
     label = path.replace("-", " ")
-    view = type(
+    view = view_subclass(
+        AssetListApi,
         f"{model.__name__}ListApi",
-        (AssetListApi,),
         {
             "model": model,
             "serializer_class": output,
@@ -96,7 +105,7 @@ class LeadDetailApi(APIView):
         responses={200: LeadDetailsOutput, 404: LEAD_NOT_FOUND_RESPONSE} | COMMON_ERRORS,
     )
     def get(self, request: Request, lead_id: str):
-        lead = lead_get(account=request.auth.account, id=lead_id)
+        lead = lead_get(account=request_account(request), id=lead_id)
         return Response(lead_details(lead))
 
 
@@ -125,7 +134,7 @@ class LeadSearchApi(APIView):
         query = LeadSearchInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            lead = lead_get(account=request.auth.account, email=query.validated_data["email"])
+            lead = lead_get(account=request_account(request), email=query.validated_data["email"])
         except ApplicationError as error:
             if error.code != "lead_not_found":
                 raise
@@ -137,21 +146,22 @@ class _FilteredListApi(ListAPIView):
     """A paginated, newest-first list of one account's rows, filtered by a query serializer."""
 
     pagination_class = ApiPagination
-    query: type[serializers.Serializer] = None
-    select: Callable = None
-    model: type = None  # what the rows are, for the schema
+    # Set by _filtered_list_view:
+    query: type[serializers.Serializer]
+    select: Callable[..., models.QuerySet]
+    model: type[models.Model]  # what the rows are, for the schema
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no account
-            return self.model.objects.none()
+            return self.model._default_manager.none()
         query = self.query(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return type(self).select(account=self.request.auth.account, **query.validated_data)
+        return type(self).select(account=request_account(self.request), **query.validated_data)
 
 
 def _filtered_list_view(name: str, *, model, query, output, select, summary: str, description: str):
     attributes = {"model": model, "query": query, "serializer_class": output, "select": staticmethod(select)}
-    view = type(f"{name.title()}ListApi", (_FilteredListApi,), attributes)
+    view = view_subclass(_FilteredListApi, f"{name.title()}ListApi", attributes)
     return extend_schema_view(
         get=extend_schema(
             operation_id=f"list_{name}",

@@ -1,4 +1,7 @@
-"""The documented error responses of the v1 API (OpenAPI examples), shared by its views."""
+"""The documented error responses of the v1 API (OpenAPI examples), shared by its views, and
+view_subclass, how they make one view class per route."""
+
+from typing import Any, TypeVar, cast
 
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -13,6 +16,14 @@ from leads.services.leads import GDPR_NOT_SETTABLE_MESSAGE
 
 LEAD_FOUND = "Lead found"
 LEAD_EXISTS = "Lead already exists"
+
+
+V = TypeVar("V", bound=type)
+
+
+def view_subclass(base: V, name: str, attributes: dict[str, Any] | None = None) -> V:
+    """A subclass of the view `base` named `name` with these class attributes (one per route)."""
+    return cast(V, type(name, (base,), attributes or {}))
 
 
 def _error(description: str, message: str, code: str) -> OpenApiResponse:

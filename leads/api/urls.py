@@ -5,8 +5,9 @@ from drf_spectacular.utils import extend_schema
 
 from leads.api import actions, reads
 from leads.api.outputs import ASSET_READS
+from leads.api.responses import view_subclass
 
-UnknownCommandApi = extend_schema(exclude=True)(type("UnknownCommandApi", (actions.ActionApi,), {}))
+UnknownCommandApi = extend_schema(exclude=True)(view_subclass(actions.ActionApi, "UnknownCommandApi"))
 
 urlpatterns = [
     *(path(name, reads.asset_list_view(name), name=f"api-{name}") for name in ASSET_READS),

@@ -28,14 +28,18 @@ class OptInForm(forms.Form):
         return {name for name in ConsentPurpose.values if self.cleaned_data.get(name)}
 
 
+class PricePointChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.amount} {obj.currency}"
+
+
 class CheckoutForm(OptInForm):
     def __init__(self, *args, price_points, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["price_point"] = forms.ModelChoiceField(
+        self.fields["price_point"] = PricePointChoiceField(
             queryset=price_points,
             empty_label=None,
             label="Price",
             error_messages={"invalid_choice": "Choose one of this product's prices."},
         )
-        self.fields["price_point"].label_from_instance = lambda point: f"{point.amount} {point.currency}"
         self.order_fields(["price_point", "email", "first_name", "last_name"])

@@ -33,6 +33,11 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def kind_label(cls) -> str:
+        """The kind's name at the start of a message: "Tag", "List", "Tracking link"."""
+        return str(cls._meta.verbose_name).capitalize()
+
 
 def new_public_id() -> str:
     return uuid.uuid4().hex

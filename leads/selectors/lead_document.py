@@ -3,6 +3,7 @@ lead or many in one query, and the event payload hook delivery sends."""
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -95,11 +96,11 @@ def lead_details(lead: Lead) -> dict:
 def lead_document_build(
     lead: Lead,
     *,
-    custom_fields: list[tuple[CustomField, list[CustomFieldOption], Any]] = (),
-    tags: list = (),
-    lists: list[tuple[Any, str]] = (),
-    sequences: list[tuple[Any, str, int]] = (),
-    memberships: list[tuple[MembershipLevel, str]] = (),
+    custom_fields: Iterable[tuple[CustomField, Iterable[CustomFieldOption], Any]] = (),
+    tags: Iterable[Any] = (),
+    lists: Iterable[tuple[Any, str]] = (),
+    sequences: Iterable[tuple[Any, str, int]] = (),
+    memberships: Iterable[tuple[MembershipLevel, str]] = (),
 ) -> dict:
     """lead_details' document from rows given here rather than read (zaphooks.samples' static samples):
     the same document code. custom_fields: (field, its options, stored value);

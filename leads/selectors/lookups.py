@@ -2,7 +2,7 @@
 transactions and recurring subscriptions."""
 
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
@@ -23,6 +23,8 @@ from leads.models import (
 )
 
 LEAD_NOT_FOUND = "No lead found"
+
+A = TypeVar("A", bound=Asset)
 
 
 def _as_id(ref: Any) -> int | None:
@@ -59,7 +61,7 @@ _lead_by_email = PreparedQuery(
 )
 
 
-def asset_resolve(*, account: Account, model: type[Asset], ref: int | str) -> Asset:
+def asset_resolve(*, account: Account, model: type[A], ref: int | str) -> A:
     """The account's asset of this kind by id or exact name. A numeric string is tried as an id, then as
     a name. Another account's asset is reported exactly like a missing one."""
     asset = None
@@ -69,16 +71,15 @@ def asset_resolve(*, account: Account, model: type[Asset], ref: int | str) -> As
     if asset is None and isinstance(ref, str) and ref.strip():
         asset = _asset_by(model, "name").get(account_id=account.pk, value=ref.strip())
     if asset is None:
-        label = model._meta.verbose_name.capitalize()
-        raise NotFound(f'{label} "{ref}" does not exist', code=f"{model.kind}_not_found")
+        raise NotFound(f'{model.kind_label()} "{ref}" does not exist', code=f"{model.kind}_not_found")
     return asset
 
 
 @cache
-def _asset_by(model: type[Asset], field: str) -> PreparedQuery:
+def _asset_by(model: type[A], field: str) -> PreparedQuery[A]:
     # Actions resolve an asset on nearly every call: one compiled lookup per kind and key (both unique).
     return PreparedQuery(
-        lambda account_id, value: model.objects.filter(account_id=account_id, **{field: value}),
+        lambda account_id, value: model._default_manager.filter(account_id=account_id, **{field: value}),
         account_id=-424242201,
         value=-424242202 if field == "pk" else "{value}",
     )

@@ -1,5 +1,6 @@
 """The owner's pages: the leads list (keyset-paginated, no COUNT) and a lead's history."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import models
@@ -26,7 +27,7 @@ LEADS_PER_PAGE = 50
 
 @dataclass(frozen=True)
 class LeadPage:
-    leads: list[Lead]
+    leads: Sequence[Lead]
     # Pass as `before_id` for the next page; None on the last page.
     next_before_id: int | None
 

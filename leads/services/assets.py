@@ -4,7 +4,7 @@ levels, price points, forms)."""
 from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
@@ -33,14 +33,16 @@ from leads.services.transactions import lead_transaction
 # ---------------------------------------------------------------------------------------------
 # Assets
 
+A = TypeVar("A", bound=Asset)
 
-def _save_asset(asset: models.Model, *, update_fields: list[str] | None = None) -> None:
+
+def _save_asset(asset: Asset, *, update_fields: list[str] | None = None) -> None:
     try:
         asset.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise _validation_error_to_application(error) from None
-    label = asset._meta.verbose_name.capitalize()
-    taken = type(asset).objects.filter(account_id=asset.account_id, name=asset.name).exclude(pk=asset.pk)
+    label = asset.kind_label()
+    taken = type(asset)._default_manager.filter(account_id=asset.account_id, name=asset.name).exclude(pk=asset.pk)
     message = f'{label} "{asset.name}" already exists.'
     if taken.exists():
         raise _field_error("name", message, code="name_taken")
@@ -57,7 +59,7 @@ def _check_asset_model(model: type[Asset]) -> None:
 
 
 @lead_transaction
-def asset_create(*, account: Account, model: type[Asset], name: str, **fields: Any) -> Asset:
+def asset_create(*, account: Account, model: type[A], name: str, **fields: Any) -> A:
     """Create a tag, list, sequence, page, video, tracking link, split-test link, calendar, membership
     or product (forms: form_create). Names are unique per account and kind."""
     _check_asset_model(model)
@@ -66,9 +68,7 @@ def asset_create(*, account: Account, model: type[Asset], name: str, **fields: A
     return asset
 
 
-def asset_get_or_create(
-    *, account: Account, model: type[Asset], ref: int | str, create_if_missing: bool = False
-) -> Asset:
+def asset_get_or_create(*, account: Account, model: type[A], ref: int | str, create_if_missing: bool = False) -> A:
     """The account's asset by id or exact name (leads.selectors.asset_resolve); with
     create_if_missing, a name that matches none is created in the caller's transaction (an id is
     never invented: a number given as a number still answers "does not exist")."""
@@ -87,7 +87,7 @@ def asset_get_or_create(
 
 
 @lead_transaction
-def asset_update(*, asset: Asset, **fields: Any) -> Asset:
+def asset_update(*, asset: A, **fields: Any) -> A:
     for name, value in fields.items():
         setattr(asset, name, value.strip() if name == "name" and isinstance(value, str) else value)
     if fields:
@@ -95,11 +95,11 @@ def asset_update(*, asset: Asset, **fields: Any) -> Asset:
     return asset
 
 
-def _same_account(account_id: int, items: Iterable[Asset], field: str) -> list[Asset]:
-    items = list(items)
-    if any(item.account_id != account_id for item in items):
+def _same_account(account_id: int, items: Iterable[A], field: str) -> list[A]:
+    checked = list(items)
+    if any(item.account_id != account_id for item in checked):
         raise _field_error(field, "Choose lists and tags of this account.")
-    return items
+    return checked
 
 
 @lead_transaction
@@ -111,12 +111,12 @@ def form_create(
     tags: Iterable[Tag] = (),
     double_opt_in: bool = False,
 ) -> Form:
-    lists = _same_account(account.pk, lists, "lists")
-    tags = _same_account(account.pk, tags, "tags")
+    checked_lists = _same_account(account.pk, lists, "lists")
+    checked_tags = _same_account(account.pk, tags, "tags")
     form = Form(account=account, name=(name or "").strip(), double_opt_in=double_opt_in)
     _save_asset(form)
-    form.lists.set(lists)
-    form.tags.set(tags)
+    form.lists.set(checked_lists)
+    form.tags.set(checked_tags)
     return form
 
 

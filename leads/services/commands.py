@@ -19,21 +19,31 @@ It then calls the one service that owns the change (and its transaction and lead
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
 from leads.models import (
     LEAD_PROFILE_FIELDS,
     Asset,
+    Calendar,
     CalendarBooking,
     CalendarClass,
+    Form,
     Lead,
+    LeadList,
+    Membership,
     MembershipLevel,
+    Page,
     PricePoint,
+    Product,
     RecurringSubscription,
+    Sequence,
+    SplitTestLink,
+    Tag,
+    TrackingLink,
     Transaction,
-    asset_kind,
+    Video,
 )
 from leads.selectors import (
     LEAD_NOT_FOUND,
@@ -80,6 +90,8 @@ from leads.services.engagement import (
 )
 from leads.services.leads import custom_field_create, lead_create, lead_update
 
+A = TypeVar("A", bound=Asset)
+
 
 class ReferenceNotFound(NotFound):
     """An input that names nothing in the account: `reference` is the input's key."""
@@ -119,23 +131,30 @@ class CommandCall:
         except NotFound as error:
             raise ReferenceNotFound(error.message, code=error.code, reference=key) from None
 
-    def asset(self, key: str) -> Asset:
-        """The account's asset of kind `key` named by the input `key` (an id or its exact name)."""
-        with self.reference(key):
-            return asset_resolve(account=self.account, model=asset_kind(key).model, ref=self.inputs[key])
+    @property
+    def required_lead(self) -> Lead:
+        """The lead of a command that acts on one (`lead="required"`: command_run found it)."""
+        assert self.lead is not None, "a command with a required lead runs with one"
+        return self.lead
+
+    def asset(self, model: type[A]) -> A:
+        """The account's asset of this kind named by the input under its key (`model.kind`, "tag",
+        "list", ...: leads.models.ASSET_KINDS), an id or its exact name."""
+        with self.reference(model.kind):
+            return asset_resolve(account=self.account, model=model, ref=self.inputs[model.kind])
 
     def calendar_class(self) -> CalendarClass:
-        calendar = self.asset("calendar")
+        calendar = self.asset(Calendar)
         with self.reference("class"):
             return calendar_class_resolve(calendar=calendar, ref=self.inputs["class"])
 
     def membership_level(self) -> MembershipLevel:
-        membership = self.asset("membership")
+        membership = self.asset(Membership)
         with self.reference("level"):
             return membership_level_resolve(membership=membership, ref=self.inputs["level"])
 
     def price_point(self) -> PricePoint:
-        product = self.asset("product")
+        product = self.asset(Product)
         with self.reference("price_point"):
             return price_point_resolve(product=product, number=self.inputs.get("price_point", 1))
 
@@ -187,7 +206,7 @@ def _create_lead(call: CommandCall) -> dict:
 def _edit_lead(call: CommandCall) -> dict:
     profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
     lead = lead_update(
-        lead=call.lead,
+        lead=call.required_lead,
         new_email=call.inputs.get("new_email"),
         custom_fields=call.inputs.get("custom_fields"),
         **profile,
@@ -198,13 +217,13 @@ def _edit_lead(call: CommandCall) -> dict:
 def _assign_tag(call: CommandCall) -> None:
     with call.reference("tag"):
         create = call.inputs.get("create_if_missing", False)
-        lead_tag_assign_by_ref(lead=call.lead, tag=call.inputs["tag"], create_if_missing=create)
+        lead_tag_assign_by_ref(lead=call.required_lead, tag=call.inputs["tag"], create_if_missing=create)
 
 
 def _subscribe_to_list(call: CommandCall) -> None:
     with call.reference("list"):
         create = call.inputs.get("create_if_missing", False)
-        lead_list_subscribe_by_ref(lead=call.lead, lead_list=call.inputs["list"], create_if_missing=create)
+        lead_list_subscribe_by_ref(lead=call.required_lead, lead_list=call.inputs["list"], create_if_missing=create)
 
 
 def _calendar_complete(call: CommandCall) -> None:
@@ -227,7 +246,7 @@ def _calendar_complete(call: CommandCall) -> None:
 
 def _buy_product(call: CommandCall) -> dict:
     sale = transaction_sale_record(
-        lead=call.lead,
+        lead=call.required_lead,
         price_point=call.price_point(),
         quantity=call.inputs.get("quantity", 1),
         amount=call.inputs.get("amount"),
@@ -241,7 +260,7 @@ def _cancel_subscription(call: CommandCall) -> None:
         subscription_cancel(subscription=call.subscription())
         return
     active = RecurringSubscription.objects.filter(
-        lead=call.lead, sale__product=call.asset("product"), status=RecurringSubscription.Status.ACTIVE
+        lead=call.lead, sale__product=call.asset(Product), status=RecurringSubscription.Status.ACTIVE
     ).order_by("pk")
     for subscription in active:
         subscription_cancel(subscription=subscription)
@@ -255,7 +274,7 @@ _COMMANDS = (
     Command("assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",)),
     Command(
         "unassign_tag", "Tag removed from lead",
-        lambda call: lead_tag_unassign(lead=call.lead, tag=call.asset("tag")), assets=("tag",),
+        lambda call: lead_tag_unassign(lead=call.required_lead, tag=call.asset(Tag)), assets=("tag",),
     ),
     Command(
         "subscribe_lead_to_list", "Lead subscribed to list", _subscribe_to_list,
@@ -263,45 +282,47 @@ _COMMANDS = (
     ),
     Command(
         "unsubscribe_lead_from_list", "Lead unsubscribed from list",
-        lambda call: lead_list_unsubscribe(lead=call.lead, lead_list=call.asset("list")), assets=("list",),
+        lambda call: lead_list_unsubscribe(lead=call.required_lead, lead_list=call.asset(LeadList)), assets=("list",),
     ),
     Command(
         "give_points_to_lead", "Points added to lead",
         lambda call: lead_points_give(
-            lead=call.lead, points=call.inputs["points"], expires_in_days=call.inputs.get("expiration_days") or None
+            lead=call.required_lead, points=call.inputs["points"],
+            expires_in_days=call.inputs.get("expiration_days") or None,
         ),
         params=("points", "expiration_days"),
     ),
     Command(
         "remove_points_from_lead", "Points removed from lead",
-        lambda call: lead_points_remove(lead=call.lead, points=call.inputs["points"]), params=("points",),
+        lambda call: lead_points_remove(lead=call.required_lead, points=call.inputs["points"]), params=("points",),
     ),
     Command(
         "subscribe_lead_to_sequence_at_step", "Lead added to sequence",
         lambda call: lead_sequence_subscribe(
-            lead=call.lead, sequence=call.asset("sequence"), step=call.inputs.get("step", 1)
+            lead=call.required_lead, sequence=call.asset(Sequence), step=call.inputs.get("step", 1)
         ),
         assets=("sequence",), params=("step",),
     ),
     Command(
         "unsubscribe_lead_from_sequence", "Lead removed from sequence",
-        lambda call: lead_sequence_unsubscribe(lead=call.lead, sequence=call.asset("sequence")),
+        lambda call: lead_sequence_unsubscribe(lead=call.required_lead, sequence=call.asset(Sequence)),
         assets=("sequence",),
     ),
     Command(
         "sequence_completion", "Sequence completed",
-        lambda call: lead_sequence_complete(lead=call.lead, sequence=call.asset("sequence")), assets=("sequence",),
+        lambda call: lead_sequence_complete(lead=call.required_lead, sequence=call.asset(Sequence)),
+        assets=("sequence",),
     ),
     Command(
         "calendar_subscribe", "Lead subscribed to class",
         lambda call: lead_calendar_subscribe(
-            lead=call.lead, calendar_class=call.calendar_class(), starts_at=call.inputs["starts_at"]
+            lead=call.required_lead, calendar_class=call.calendar_class(), starts_at=call.inputs["starts_at"]
         ),
         assets=("calendar", "class"), params=("starts_at",),
     ),
     Command(
         "calendar_cancel", "Lead unsubscribed from class",
-        lambda call: lead_calendar_cancel(lead=call.lead, calendar_class=call.calendar_class()),
+        lambda call: lead_calendar_cancel(lead=call.required_lead, calendar_class=call.calendar_class()),
         assets=("calendar", "class"),
     ),
     Command(
@@ -339,50 +360,52 @@ _COMMANDS = (
     ),
     Command(
         "filled_form", "Form fill recorded",
-        lambda call: lead_form_filled(lead=call.lead, form=call.asset("form")), assets=("form",),
+        lambda call: lead_form_filled(lead=call.required_lead, form=call.asset(Form)), assets=("form",),
     ),
     Command(
         "video_play", "Video play recorded",
-        lambda call: lead_video_play_record(lead=call.lead, video=call.asset("video")), assets=("video",),
+        lambda call: lead_video_play_record(lead=call.required_lead, video=call.asset(Video)), assets=("video",),
     ),
     Command(
         "video_complete", "Video completion recorded",
-        lambda call: lead_video_complete_record(lead=call.lead, video=call.asset("video")), assets=("video",),
+        lambda call: lead_video_complete_record(lead=call.required_lead, video=call.asset(Video)), assets=("video",),
     ),
     Command(
         "tracking_link_click", "Tracking link click recorded",
-        lambda call: lead_tracking_link_click_record(lead=call.lead, tracking_link=call.asset("tracking_link")),
+        lambda call: lead_tracking_link_click_record(lead=call.required_lead, tracking_link=call.asset(TrackingLink)),
         assets=("tracking_link",),
     ),
     Command(
         "kartra_page_visit", "Page visit recorded",
-        lambda call: lead_kartra_page_visit_record(lead=call.lead, page=call.asset("page")), assets=("page",),
+        lambda call: lead_kartra_page_visit_record(lead=call.required_lead, page=call.asset(Page)), assets=("page",),
     ),
     Command(
         "external_page_visit", "Page visit recorded",
-        lambda call: lead_external_page_visit_record(lead=call.lead, url=call.inputs["url"]), params=("url",),
+        lambda call: lead_external_page_visit_record(lead=call.required_lead, url=call.inputs["url"]), params=("url",),
     ),
     Command(
         "click_page_split_test_link", "Split-test link click recorded",
-        lambda call: lead_split_test_link_click_record(lead=call.lead, split_test_link=call.asset("split_test_link")),
+        lambda call: lead_split_test_link_click_record(
+            lead=call.required_lead, split_test_link=call.asset(SplitTestLink)
+        ),
         assets=("split_test_link",),
     ),
     Command(
         "affiliate_signup", "Affiliate signup recorded",
-        lambda call: lead_affiliate_signup(lead=call.lead, product=call.asset("product")), assets=("product",),
+        lambda call: lead_affiliate_signup(lead=call.required_lead, product=call.asset(Product)), assets=("product",),
     ),
     Command(
         "jv_signup", "JV partner signup recorded",
-        lambda call: lead_jv_signup(lead=call.lead, product=call.asset("product")), assets=("product",),
+        lambda call: lead_jv_signup(lead=call.required_lead, product=call.asset(Product)), assets=("product",),
     ),
     Command(
         "membership_granted", "Membership granted",
-        lambda call: lead_membership_grant(lead=call.lead, level=call.membership_level()),
+        lambda call: lead_membership_grant(lead=call.required_lead, level=call.membership_level()),
         assets=("membership", "level"),
     ),
     Command(
         "membership_revoked", "Membership revoked",
-        lambda call: lead_membership_revoke(lead=call.lead, membership=call.asset("membership")),
+        lambda call: lead_membership_revoke(lead=call.required_lead, membership=call.asset(Membership)),
         assets=("membership",),
     ),
 )  # fmt: skip

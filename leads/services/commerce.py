@@ -99,7 +99,7 @@ def transaction_sale_record(
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise _field_error("quantity", "Give a quantity of 1 or more.")
     computed = amount is None
-    amount = price_point.amount * quantity if computed else Decimal(amount)
+    amount = price_point.amount * quantity if amount is None else Decimal(amount)
     if amount < 0:
         raise _field_error("amount", "The amount cannot be negative.")
     if amount > MONEY_MAX:
@@ -117,9 +117,11 @@ def transaction_sale_record(
         test=test,
     )
     subscription = RecurringSubscription.objects.create(lead=lead, sale=sale) if price_point.recurring else None
-    details = _transaction_details(sale, lead=lead, subscription_id=subscription and subscription.pk)
+    details = _transaction_details(
+        sale, lead=lead, subscription_id=subscription.pk if subscription is not None else None
+    )
     lead_event_write(lead=lead, action=LeadAction.BUY_PRODUCT, details=details)
-    if price_point.membership_level_id:
+    if price_point.membership_level is not None:
         _membership_grant(lead=lead, level=price_point.membership_level)
     return sale
 

@@ -23,6 +23,7 @@ as not subject (a fact worth keeping if GDPR is turned on later), anything else 
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.crypto import salted_hmac
 
@@ -151,7 +152,7 @@ def _lead_from_visit(
     anyone can type anyone's address into a form."""
     country = visitor.country or ""
     lead = Lead.objects.select_for_update().filter(account=account).with_email(email).first()
-    filled = {name: value for name, value in profile.items() if value}
+    filled: dict[str, Any] = {name: value for name, value in profile.items() if value}
     if lead is None:
         return lead_create(account=account, email=email, source=source, ip=visitor.ip, ip_country=country, **filled)
     if confirmed:
@@ -169,7 +170,7 @@ def _consent_from_visit(
     status = _status_after_visit(account=lead.account, visitor=visitor, consented=all(consented.values()))
     if not gdpr_transition_allowed(current=lead.gdpr_status, new=status, via=via):
         return
-    for purpose in ConsentPurpose.values:
+    for purpose in ConsentPurpose:
         if purpose in granted:
             consent_record(
                 lead=lead,

@@ -42,8 +42,7 @@ from leads.services.transactions import lead_transaction
 def _check_same_account(lead: Lead, asset: Asset) -> None:
     # Callers resolve assets with selectors.asset_resolve (account-scoped); this is the last guard.
     if asset.account_id != lead.account_id:
-        label = asset._meta.verbose_name.capitalize()
-        raise NotFound(f'{label} "{asset.name}" does not exist', code=f"{asset.kind}_not_found")
+        raise NotFound(f'{asset.kind_label()} "{asset.name}" does not exist', code=f"{asset.kind}_not_found")
 
 
 def lead_tag_assign(*, lead: Lead, tag: Tag) -> bool:

@@ -2,7 +2,7 @@
 event), the action_details document of each event (`action_details_build`), and the collection
 of the events one call wrote (the platform-events endpoint answers with their ids)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -238,7 +238,7 @@ def action_details_build(*, action: str, **objects: Any) -> dict:
         return _transaction_details(o["transaction"], lead=o["lead"], subscription_id=o.get("subscription_id"))
     if action in _CALENDAR_EVENTS:
         return _calendar_details(o["booking"], lead=o["lead"])
-    builders = {
+    builders: dict[str, Callable[[], dict]] = {
         LeadAction.FILLED_FORM: lambda: _form_details(o["form"]),
         LeadAction.TRACKING_LINK_CLICK: lambda: _tracking_link_details(o["tracking_link"]),
         LeadAction.VIDEO_PLAY: lambda: _video_details(o["video"]),

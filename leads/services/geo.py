@@ -48,4 +48,4 @@ def country_for_ip(ip: str) -> str | None:
 
 
 def is_gdpr_country(country_code: str | None) -> bool:
-    return bool(country_code) and country_code.upper() in GDPR_COUNTRIES
+    return country_code is not None and country_code.upper() in GDPR_COUNTRIES

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -98,8 +99,10 @@ def _clean_row(raw: dict[str, str]) -> tuple[str, dict]:
         value = (raw.get(name) or "").strip()
         if not value:
             continue
+        field = Lead._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a profile field is a column, not a relation
         try:
-            profile[name] = Lead._meta.get_field(name).clean(value, None)
+            profile[name] = field.clean(value, None)
         except ValidationError as error:
             raise ValidationError(f"{name}: {' '.join(error.messages)}") from None
     return email, profile

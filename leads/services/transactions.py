@@ -5,11 +5,23 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
+from typing import ParamSpec, TypeVar, overload
 
 from django.db import transaction
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def lead_transaction(func: Callable | None = None, /, *, durable: bool = False):
+
+# Typed so that a decorated service keeps its signature: a call with a wrong or missing keyword is
+# a type error.
+@overload
+def lead_transaction(func: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def lead_transaction(func: None = None, /, *, durable: bool = False) -> transaction.Atomic: ...
+def lead_transaction(
+    func: Callable[P, R] | None = None, /, *, durable: bool = False
+) -> Callable[P, R] | transaction.Atomic:
     """The one way a lead service owns its transaction: `@lead_transaction` (nests: a savepoint
     inside a caller's transaction, so services compose), `@lead_transaction(durable=True)` for an
     entry point that callers treat as one unit (refuses to run inside another transaction), or

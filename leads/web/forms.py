@@ -20,20 +20,24 @@ from leads.models import (
     Asset,
     AssetKind,
     AssetPart,
-    Calendar,
     CustomFieldType,
     GdprStatus,
     LeadList,
-    Membership,
     MembershipLevel,
     Product,
-    Sequence,
     Tag,
     asset_kind,
 )
 
 # ---------------------------------------------------------------------------------------------
 # Leads
+
+
+def _model_choice(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    """The form's model choice field `name` (to narrow its queryset to an account)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
 
 
 class LeadFilterForm(forms.Form):
@@ -47,8 +51,8 @@ class LeadFilterForm(forms.Form):
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tag"].queryset = Tag.objects.filter(account=account).order_by("name")
-        self.fields["list"].queryset = LeadList.objects.filter(account=account).order_by("name")
+        _model_choice(self, "tag").queryset = Tag.objects.filter(account=account).order_by("name")
+        _model_choice(self, "list").queryset = LeadList.objects.filter(account=account).order_by("name")
 
 
 class GdprSettingForm(forms.Form):
@@ -63,12 +67,23 @@ class GdprSettingForm(forms.Form):
 # Asset forms
 
 
-class NameForm(forms.Form):
-    name = forms.CharField(max_length=200)
+class AccountForm(forms.Form):
+    """A form of one account's asset: the asset pages build each with `account=`."""
 
     def __init__(self, *args, account: Account, **kwargs):
         self.account = account
         super().__init__(*args, **kwargs)
+
+
+class PartForm(forms.Form):
+    """A form of a part of an asset: the asset pages build each with `parent=` (the asset)."""
+
+    def __init__(self, *args, parent: Any, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class NameForm(AccountForm):
+    name = forms.CharField(max_length=200)
 
 
 class PageForm(NameForm):
@@ -96,8 +111,8 @@ class FormAssetForm(NameForm):
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, account=account, **kwargs)
-        self.fields["lists"].queryset = LeadList.objects.filter(account=account).order_by("name")
-        self.fields["tags"].queryset = Tag.objects.filter(account=account).order_by("name")
+        _model_choice(self, "lists").queryset = LeadList.objects.filter(account=account).order_by("name")
+        _model_choice(self, "tags").queryset = Tag.objects.filter(account=account).order_by("name")
 
 
 class ProductForm(NameForm):
@@ -109,7 +124,7 @@ class ProductForm(NameForm):
     )
 
 
-class CustomFieldForm(forms.Form):
+class CustomFieldForm(AccountForm):
     identifier = forms.CharField(max_length=64, help_text="Letters, digits, '-' and '_'.")
     type = forms.ChoiceField(choices=CustomFieldType.choices)
     options = forms.CharField(
@@ -118,10 +133,6 @@ class CustomFieldForm(forms.Form):
         help_text="One per line: two or more, for drop-down, radio button and checkbox fields.",
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
-        self.account = account
-        super().__init__(*args, **kwargs)
-
     def clean_options(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()]
 
@@ -129,33 +140,24 @@ class CustomFieldForm(forms.Form):
 # Parts of an asset
 
 
-class SequenceStepForm(forms.Form):
+class SequenceStepForm(PartForm):
     subject = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea)
     delay_hours = forms.IntegerField(
         min_value=0, max_value=24 * 365, initial=0, help_text="Hours after the previous step (after subscribing)."
     )
 
-    def __init__(self, *args, parent: Sequence, **kwargs):
-        super().__init__(*args, **kwargs)
 
-
-class CalendarClassForm(forms.Form):
+class CalendarClassForm(PartForm):
     name = forms.CharField(max_length=200)
     duration_minutes = forms.IntegerField(min_value=5, max_value=24 * 60, initial=60)
 
-    def __init__(self, *args, parent: Calendar, **kwargs):
-        super().__init__(*args, **kwargs)
 
-
-class MembershipLevelForm(forms.Form):
+class MembershipLevelForm(PartForm):
     name = forms.CharField(max_length=200)
 
-    def __init__(self, *args, parent: Membership, **kwargs):
-        super().__init__(*args, **kwargs)
 
-
-class PricePointForm(forms.Form):
+class PricePointForm(PartForm):
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = forms.CharField(min_length=3, max_length=3, initial="USD")
     recurring = forms.BooleanField(required=False)
@@ -164,8 +166,8 @@ class PricePointForm(forms.Form):
     )
 
     def __init__(self, *args, parent: Product, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["membership_level"].queryset = MembershipLevel.objects.filter(
+        super().__init__(*args, parent=parent, **kwargs)
+        _model_choice(self, "membership_level").queryset = MembershipLevel.objects.filter(
             membership__account_id=parent.account_id
         ).select_related("membership")
 
@@ -178,7 +180,7 @@ class PricePointForm(forms.Form):
 class PartPage:
     """How a kind's parts are added (and edited) on its asset page; what they are is the registry's."""
 
-    form: type[forms.Form]
+    form: type[PartForm]
     columns: tuple[str, ...]  # attributes shown in the parts table
     create: Callable[[Any, dict], Any]
     # With `update` (part, cleaned data), parts are editable on their own page.
@@ -192,9 +194,9 @@ class AssetPage:
     rest how its form shows and saves it."""
 
     kind: AssetKind
-    form: type[forms.Form]
+    form: type[AccountForm]
+    create: Callable[[Account, dict], Any]
     columns: tuple[str, ...] = ()
-    create: Callable[[Account, dict], Any] | None = None
     update: Callable[[Any, dict], Any] | None = None
     initial: Callable[[Any], dict] = field(default=lambda obj: {"name": obj.name})
     part_page: PartPage | None = None
@@ -207,7 +209,7 @@ class AssetPage:
 
     @property
     def part(self) -> "PartOfPage | None":
-        if self.part_page is None:
+        if self.part_page is None or self.kind.part is None:
             return None
         return PartOfPage(self.kind.part, self.part_page)
 
@@ -258,6 +260,7 @@ def _step_initial(step):
 
 def _simple(key: str, form=NameForm, columns=(), **extra) -> AssetPage:
     kind = asset_kind(key)
+    assert issubclass(kind.model, Asset), f"{key} is not made by asset_create"
     names = tuple(name for name in form.base_fields if name != "name")
     return AssetPage(
         kind=kind,

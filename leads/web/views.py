@@ -241,46 +241,48 @@ def asset_index(request, account):
 
 @owner_required
 def asset_list(request, account, kind: str):
-    kind = _kind(kind)
-    objects = kind.model.objects.filter(account=account).order_by(kind.lookup, "pk")
+    asset_page = _kind(kind)
+    objects = asset_page.model.objects.filter(account=account).order_by(asset_page.lookup, "pk")
     page = Paginator(objects, ASSETS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "leads/asset_list.html", {"kind": kind, "page": page, "rows": _rows(page.object_list, kind.columns)}
+        request,
+        "leads/asset_list.html",
+        {"kind": asset_page, "page": page, "rows": _rows(page.object_list, asset_page.columns)},
     )
 
 
 @owner_required
 @require_http_methods(["GET", "POST"])
 def asset_create(request, account, kind: str):
-    kind = _kind(kind)
-    form = kind.form(_posted(request), account=account)
+    asset_page = _kind(kind)
+    form = asset_page.form(_posted(request), account=account)
     if request.method == "POST" and form.is_valid():
         try:
-            obj = kind.create(account, form.cleaned_data)
+            obj = asset_page.create(account, form.cleaned_data)
         except ApplicationError as error:
             form_add_application_error(form, error)
         else:
-            messages.success(request, f"{kind.label.capitalize()} “{getattr(obj, kind.lookup)}” created.")
-            return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
-    return render(request, "leads/asset_form.html", {"kind": kind, "form": form, "obj": None})
+            messages.success(request, f"{asset_page.label.capitalize()} “{getattr(obj, asset_page.lookup)}” created.")
+            return redirect("leads:asset_edit", kind=asset_page.slug, pk=obj.pk)
+    return render(request, "leads/asset_form.html", {"kind": asset_page, "form": form, "obj": None})
 
 
-def _edit_page(request, kind: AssetPage, obj, *, form=None, part_form=None, status=200):
+def _edit_page(request, asset_page: AssetPage, obj, *, form=None, part_form=None, status=200):
     account = obj.account
-    if form is None and kind.update is not None:
-        form = kind.form(initial=kind.initial(obj), account=account)
+    if form is None and asset_page.update is not None:
+        form = asset_page.form(initial=asset_page.initial(obj), account=account)
     part_rows = []
-    if kind.part is not None:
-        part_form = part_form or kind.part.form(parent=obj)
-        part_rows = _rows(getattr(obj, kind.part.related_name).all(), kind.part.columns)
+    if asset_page.part is not None:
+        part_form = part_form or asset_page.part.form(parent=obj)
+        part_rows = _rows(getattr(obj, asset_page.part.related_name).all(), asset_page.part.columns)
     return render(
         request,
         "leads/asset_form.html",
         {
-            "kind": kind,
+            "kind": asset_page,
             "form": form,
             "obj": obj,
-            "details": list(zip(kind.columns, _rows([obj], kind.columns)[0][1], strict=True)),
+            "details": list(zip(asset_page.columns, _rows([obj], asset_page.columns)[0][1], strict=True)),
             "part_form": part_form,
             "part_rows": part_rows,
         },
@@ -291,65 +293,65 @@ def _edit_page(request, kind: AssetPage, obj, *, form=None, part_form=None, stat
 @owner_required
 @require_http_methods(["GET", "POST"])
 def asset_edit(request, account, kind: str, pk: int):
-    kind = _kind(kind)
-    obj = _asset(account, kind, pk)
+    asset_page = _kind(kind)
+    obj = _asset(account, asset_page, pk)
     if request.method == "GET":
-        return _edit_page(request, kind, obj)
-    if kind.update is None:
+        return _edit_page(request, asset_page, obj)
+    if asset_page.update is None:
         raise Http404
-    form = kind.form(request.POST, account=account)
+    form = asset_page.form(request.POST, account=account)
     if form.is_valid():
         try:
-            kind.update(obj, form.cleaned_data)
+            asset_page.update(obj, form.cleaned_data)
         except ApplicationError as error:
             form_add_application_error(form, error)
         else:
-            messages.success(request, f"{kind.label.capitalize()} saved.")
-            return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
-    obj = _asset(account, kind, pk)  # the form's data is not the saved state
-    return _edit_page(request, kind, obj, form=form, status=400)
+            messages.success(request, f"{asset_page.label.capitalize()} saved.")
+            return redirect("leads:asset_edit", kind=asset_page.slug, pk=obj.pk)
+    obj = _asset(account, asset_page, pk)  # the form's data is not the saved state
+    return _edit_page(request, asset_page, obj, form=form, status=400)
 
 
 @owner_required
 @require_POST
 def asset_part_add(request, account, kind: str, pk: int):
-    kind = _kind(kind)
-    if kind.part is None:
+    asset_page = _kind(kind)
+    if asset_page.part is None:
         raise Http404
-    obj = _asset(account, kind, pk)
-    part_form = kind.part.form(request.POST, parent=obj)
+    obj = _asset(account, asset_page, pk)
+    part_form = asset_page.part.form(request.POST, parent=obj)
     if part_form.is_valid():
         try:
-            kind.part.create(obj, part_form.cleaned_data)
+            asset_page.part.create(obj, part_form.cleaned_data)
         except ApplicationError as error:
             form_add_application_error(part_form, error)
         else:
-            messages.success(request, f"{kind.part.label.capitalize()} added.")
-            return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
-    return _edit_page(request, kind, obj, part_form=part_form, status=400)
+            messages.success(request, f"{asset_page.part.label.capitalize()} added.")
+            return redirect("leads:asset_edit", kind=asset_page.slug, pk=obj.pk)
+    return _edit_page(request, asset_page, obj, part_form=part_form, status=400)
 
 
 @owner_required
 @require_http_methods(["GET", "POST"])
 def asset_part_edit(request, account, kind: str, pk: int, part_pk: int):
-    kind = _kind(kind)
-    if kind.part is None or kind.part.update is None:
+    asset_page = _kind(kind)
+    if asset_page.part is None or asset_page.part.update is None:
         raise Http404
-    obj = _asset(account, kind, pk)
-    part = get_object_or_404(getattr(obj, kind.part.related_name), pk=part_pk)
-    form = kind.part.form(_posted(request), parent=obj, initial=kind.part.initial(part))
+    obj = _asset(account, asset_page, pk)
+    part = get_object_or_404(getattr(obj, asset_page.part.related_name), pk=part_pk)
+    form = asset_page.part.form(_posted(request), parent=obj, initial=asset_page.part.initial(part))
     if request.method == "POST" and form.is_valid():
         try:
-            kind.part.update(part, form.cleaned_data)
+            asset_page.part.update(part, form.cleaned_data)
         except ApplicationError as error:
             form_add_application_error(form, error)
         else:
-            messages.success(request, f"{kind.part.label.capitalize()} saved.")
-            return redirect("leads:asset_edit", kind=kind.slug, pk=obj.pk)
-    back = reverse("leads:asset_edit", kwargs={"kind": kind.slug, "pk": obj.pk})
+            messages.success(request, f"{asset_page.part.label.capitalize()} saved.")
+            return redirect("leads:asset_edit", kind=asset_page.slug, pk=obj.pk)
+    back = reverse("leads:asset_edit", kwargs={"kind": asset_page.slug, "pk": obj.pk})
     return render(
         request,
         "leads/asset_part_form.html",
-        {"kind": kind, "obj": obj, "part": part, "form": form, "back": back},
+        {"kind": asset_page, "obj": obj, "part": part, "form": form, "back": back},
         status=400 if request.method == "POST" else 200,
     )
