@@ -28,6 +28,7 @@ from leads.models import (
     Asset,
     CalendarBooking,
     CalendarClass,
+    CustomField,
     Lead,
     MembershipLevel,
     PricePoint,
@@ -176,10 +177,24 @@ class Command:
 # The commands: each resolves its references through the call and calls one service.
 
 
+def _custom_field_values(call: CommandCall) -> dict[str, Any] | None:
+    """The call's custom field values; with `ignore_unknown_custom_fields` (the platform's rule: an
+    identifier the account has not defined is silently ignored), only those of defined fields."""
+    values = call.inputs.get("custom_fields")
+    if not values or not call.inputs.get("ignore_unknown_custom_fields"):
+        return values
+    known = set(
+        CustomField.objects.filter(account=call.account, identifier__in=list(values)).values_list(
+            "identifier", flat=True
+        )
+    )
+    return {identifier: value for identifier, value in values.items() if identifier in known}
+
+
 def _create_lead(call: CommandCall) -> dict:
     profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
     lead = lead_create(
-        account=call.account, email=call.inputs["email"], custom_fields=call.inputs.get("custom_fields"), **profile
+        account=call.account, email=call.inputs["email"], custom_fields=_custom_field_values(call), **profile
     )
     return {"lead": lead}
 
@@ -189,7 +204,7 @@ def _edit_lead(call: CommandCall) -> dict:
     lead = lead_update(
         lead=call.lead,
         new_email=call.inputs.get("new_email"),
-        custom_fields=call.inputs.get("custom_fields"),
+        custom_fields=_custom_field_values(call),
         **profile,
     )
     return {"lead": lead}
@@ -247,7 +262,20 @@ def _cancel_subscription(call: CommandCall) -> None:
         subscription_cancel(subscription=subscription)
 
 
-_PROFILE_PARAMS = ("custom_fields", *LEAD_PROFILE_FIELDS)
+def _cancel_transaction(call: CommandCall) -> dict:
+    """By recurring subscription id, or by the sale (`transaction_id`) that started it."""
+    if call.inputs.get("subscription_id") is not None:
+        subscription = call.subscription()
+    else:
+        sale = call.sale()
+        subscription = RecurringSubscription.objects.filter(sale=sale).first()
+        if subscription is None:
+            message = f'Transaction "{sale.pk}" is not linked to any recurring subscription.'
+            raise ApplicationError(message, code="not_recurring", fields={"transaction_id": [message]})
+    return {"subscription": subscription_cancel(subscription=subscription, require_active=True)}
+
+
+_PROFILE_PARAMS = ("custom_fields", "ignore_unknown_custom_fields", *LEAD_PROFILE_FIELDS)
 
 _COMMANDS = (
     Command("create_lead", "Lead created", _create_lead, lead="none", params=("email", *_PROFILE_PARAMS)),
@@ -314,9 +342,8 @@ _COMMANDS = (
         lead="optional", assets=("transaction_id",), params=("amount",),
     ),
     Command(
-        "cancel_transaction", "Subscription cancelled",
-        lambda call: {"subscription": subscription_cancel(subscription=call.subscription(), require_active=True)},
-        lead="none", assets=("subscription_id",),
+        "cancel_transaction", "Subscription cancelled", _cancel_transaction,
+        lead="none", assets=("subscription_id", "transaction_id"),
     ),
     Command(
         "cancel_subscription", "Subscription cancelled", _cancel_subscription,
