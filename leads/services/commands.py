@@ -8,6 +8,8 @@ ApplicationError with a code, and renders either its own way. Only parsing and r
 
 Each command names its input:
 - which lead: `lead_id` or `email` (`lead_id` wins), or a `lead` the front door already found;
+  with `test_mode` (a developer app in test mode), only a lead test mode created (source api_test,
+  never emailed), and create_lead creates such a lead;
 - which assets: by id or exact name under the kind's key (leads.models.ASSET_KINDS: "tag", "list",
   "calendar" with its "class", ...), resolved inside the account by `CommandCall`, the one place
   that resolves references. A reference that names nothing raises ReferenceNotFound (a NotFound,
@@ -30,6 +32,7 @@ from leads.models import (
     CalendarClass,
     CustomField,
     Lead,
+    LeadSource,
     MembershipLevel,
     PricePoint,
     RecurringSubscription,
@@ -193,8 +196,13 @@ def _custom_field_values(call: CommandCall) -> dict[str, Any] | None:
 
 def _create_lead(call: CommandCall) -> dict:
     profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
+    source = LeadSource.API_TEST if call.inputs.get("test_mode") else LeadSource.API
     lead = lead_create(
-        account=call.account, email=call.inputs["email"], custom_fields=_custom_field_values(call), **profile
+        account=call.account,
+        email=call.inputs["email"],
+        source=source,
+        custom_fields=_custom_field_values(call),
+        **profile,
     )
     return {"lead": lead}
 
@@ -240,6 +248,15 @@ def _calendar_complete(call: CommandCall) -> None:
         raise ApplicationError(message, code="booking_not_found", fields={"class": [message]})
 
 
+def _calendar_cancel(call: CommandCall) -> None:
+    """Cancel the lead's registered bookings of the class: none is a no-op, or with `require_booking`
+    (the platform's rule) refused."""
+    calendar_class = call.calendar_class()
+    if not lead_calendar_cancel(lead=call.lead, calendar_class=calendar_class) and call.inputs.get("require_booking"):
+        message = f'The lead has no active booking of class "{calendar_class.name}".'
+        raise ApplicationError(message, code="booking_not_found", fields={"class": [message]})
+
+
 def _buy_product(call: CommandCall) -> dict:
     sale = transaction_sale_record(
         lead=call.lead,
@@ -278,7 +295,9 @@ def _cancel_transaction(call: CommandCall) -> dict:
 _PROFILE_PARAMS = ("custom_fields", "ignore_unknown_custom_fields", *LEAD_PROFILE_FIELDS)
 
 _COMMANDS = (
-    Command("create_lead", "Lead created", _create_lead, lead="none", params=("email", *_PROFILE_PARAMS)),
+    Command(
+        "create_lead", "Lead created", _create_lead, lead="none", params=("email", "test_mode", *_PROFILE_PARAMS)
+    ),
     Command("edit_lead", "Lead edited", _edit_lead, params=("new_email", *_PROFILE_PARAMS)),
     Command("assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",)),
     Command(
@@ -328,9 +347,8 @@ _COMMANDS = (
         assets=("calendar", "class"), params=("starts_at",),
     ),
     Command(
-        "calendar_cancel", "Lead unsubscribed from class",
-        lambda call: lead_calendar_cancel(lead=call.lead, calendar_class=call.calendar_class()),
-        assets=("calendar", "class"),
+        "calendar_cancel", "Lead unsubscribed from class", _calendar_cancel,
+        assets=("calendar", "class"), params=("require_booking",),
     ),
     Command(
         "calendar_complete", "Class completed", _calendar_complete,
@@ -424,8 +442,12 @@ def _command_lead(*, command: Command, account: Account, inputs: dict[str, Any])
     if isinstance(lead, Lead):
         if lead.account_id != account.pk:
             raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
-        return lead
-    return lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"))
+    else:
+        lead = lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"))
+    if inputs.get("test_mode") and lead.source != LeadSource.API_TEST:
+        # A test-mode caller acts only on the leads test mode created: none of them is ever emailed.
+        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+    return lead
 
 
 def command_run(*, name: str, account: Account, inputs: dict[str, Any]) -> CommandResult:
