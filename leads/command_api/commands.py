@@ -11,7 +11,9 @@ Choices where the reference is silent (kept stable, documented in the README):
   `search_lead` anywhere but `actions[0]` answers 254 with a message saying so.
 - In test mode the lead's email in `lead[email]`, `lead[new_email]` and `get_lead[email]` is read
   with its domain rewritten to TEST_MODE_EMAIL_DOMAIN, so that a test app only ever creates and finds
-  test leads, and chained actions find the lead `create_lead` just made.
+  test leads, and chained actions find the lead `create_lead` just made. Its leads are created as
+  test leads (source api_test), which are never emailed, and its writes act on test leads only
+  (any other lead answers "No lead found"); reads are not restricted.
 """
 
 from collections.abc import Iterator, Mapping
@@ -95,6 +97,12 @@ PLATFORM_INPUTS: dict[str, str] = {
     "starting_date": "starts_at",
 }
 REGISTRY_INPUTS = {registry: platform for platform, registry in PLATFORM_INPUTS.items()}
+# Where the platform's rule differs from v1's, the registry's switch for it.
+PLATFORM_RULES: dict[str, dict[str, Any]] = {
+    "create_lead": {"ignore_unknown_custom_fields": True},  # an unknown identifier is ignored
+    "edit_lead": {"ignore_unknown_custom_fields": True},
+    "calendar_cancel": {"require_booking": True},  # none to cancel: 259
+}
 STARTING_FORMAT = "%d %b %Y %H:%M"  # starting_date "05 Jan 2027" + starting_hour "14:30", Eastern
 # The v1 input of each command: its shape rules, reused as they are (the registry takes checked input).
 LEAD_READS = frozenset({"search_lead", "retrieve_transactions_from_lead", "retrieve_subscriptions_from_lead"})
@@ -106,9 +114,11 @@ def run_command(name: str, inputs: dict[str, Any], *, account: Account, test_mod
     """Run one command with the call's plain inputs (the action's parameters plus `lead`) in
     `account`: the reads through the lead and transaction selectors, every write through the one
     command registry (leads.services.commands.command_run), after the v1 input's shape checks.
-    Returns the reply's data ("lead": the Lead, rendered by the caller); raises ApplicationError
-    with the service's code, its fields under the platform's input names. `test_mode` (no email is
-    sent) needs nothing here: the call's emails are already at the test domain (call_answer)."""
+    Returns the reply's data ("lead": the Lead of create_lead, edit_lead and search_lead, rendered by
+    the caller as `lead_details`; the other commands answer their message and type only); raises ApplicationError
+    with the service's code, its fields under the platform's input names. `test_mode`: the writes
+    create and act on test leads only, which are never emailed (the registry's `test_mode`); the
+    call's emails are already at the test domain (call_answer)."""
     if name in LEAD_READS or name in TRANSACTION_READS or name in SUBSCRIPTION_READS:
         return _read(name, inputs, account=account)
     action = ACTIONS.get(name)
@@ -120,15 +130,16 @@ def run_command(name: str, inputs: dict[str, Any], *, account: Account, test_mod
         serializer = RefundInput(data=registry_inputs)  # by the sale: the same transaction_id rules
     if not serializer.is_valid():
         raise _invalid(serializer.errors)
-    checked = dict(serializer.validated_data)
-    if name in ("create_lead", "edit_lead"):
-        checked["ignore_unknown_custom_fields"] = True
+    checked = dict(serializer.validated_data) | PLATFORM_RULES.get(name, {})
+    if test_mode:
+        checked["test_mode"] = True
     try:
         result = command_run(name=name, account=account, inputs=checked)
     except ReferenceNotFound as exc:
         key = REGISTRY_INPUTS.get(exc.reference, exc.reference)
         raise ApplicationError(exc.message, code=exc.code, fields={key: [exc.message]}) from None
-    return {"message": result.message, "lead": result.lead, **_rendered(result.objects)}
+    lead = {"lead": result.lead} if name in ("create_lead", "edit_lead") else {}
+    return {"message": result.message, **lead, **_rendered(result.objects)}
 
 
 def _registry_inputs(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,7 +148,9 @@ def _registry_inputs(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     command = COMMANDS[name]
     registry: dict[str, Any] = {}
     for key, value in inputs.items():
-        if key in PLATFORM_INPUTS and key not in ("id", "email", "new_email", "custom_fields"):
+        # A form sends an empty field as "": the platform reads it as absent ("refund_amount" empty:
+        # a full refund; a required one empty: its "cannot be empty" code).
+        if key in PLATFORM_INPUTS and key not in ("id", "email", "new_email", "custom_fields") and value != "":
             registry[PLATFORM_INPUTS[key]] = value
     if "starts_at" in registry or "starting_hour" in inputs:
         registry["starts_at"] = _starts_at(inputs.get("starting_date"), inputs.get("starting_hour"))
