@@ -1,11 +1,13 @@
 """POST /api: every command wired to the command registry, its success and each error code it can
 give, with the platform's input names, on PostgreSQL and Redis."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from leads.command_api.reads import PLATFORM_TIME_ZONE
@@ -28,6 +30,7 @@ from leads.models import (
 from leads.selectors import lead_can_receive_email
 from leads.services import lead_calendar_subscribe, lead_points_give, transaction_refund, transaction_sale_record
 from leads.services.sequence_engine import sequence_engine_run
+from tests.leads.command_api.conftest import credentials
 from tests.leads.factories import (
     CalendarClassFactory,
     CustomFieldFactory,
@@ -586,3 +589,47 @@ def test_test_mode_writes_do_not_reach_a_lead_test_mode_did_not_create(call, acc
     answer = call(fields_for({"id": real.pk}, [("assign_tag", {"tag_name": "Customer"})]), app=test_app).json()
     assert refused(answer["actions"][0]["assign_tag"], 243)
     assert not LeadTag.objects.filter(lead=real).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The other encodings of the same call
+
+
+def _chain(account) -> dict:
+    TagFactory(account=account, name="Customer")
+    CustomFieldFactory(account=account, identifier="colour")
+    return {
+        "lead": {
+            "email": "new@example.com",
+            "custom_fields": [{"field_identifier": "colour", "field_value": "blue"}],
+        },
+        "actions": [{"cmd": "create_lead"}, {"cmd": "assign_tag", "tag_name": "Customer"}],
+    }
+
+
+def _assert_created_and_tagged(body: dict, account) -> None:
+    assert [next(iter(action.values()))["status"] for action in body["actions"]] == ["Success", "Success"]
+    created = Lead.objects.get(account=account, email="new@example.com")
+    assert LeadTag.objects.filter(lead=created, tag__name="Customer").exists()
+    assert LeadCustomFieldValue.objects.get(lead=created).value == "blue"
+
+
+def test_a_json_body_of_the_same_nested_shape_runs_the_chain(account, live_app):
+    payload = {**credentials(live_app, account), **_chain(account)}
+    body = Client().post("/api/", data=json.dumps(payload), content_type="application/json").json()
+    _assert_created_and_tagged(body, account)
+
+
+def test_a_multipart_body_with_bracket_keys_runs_the_chain(account, live_app):
+    _chain(account)
+    fields = {
+        **credentials(live_app, account),
+        "lead[email]": "new@example.com",
+        "lead[custom_fields][0][field_identifier]": "colour",
+        "lead[custom_fields][0][field_value]": "blue",
+        "actions[0][cmd]": "create_lead",
+        "actions[1][cmd]": "assign_tag",
+        "actions[1][tag_name]": "Customer",
+    }
+    body = Client().post("/api", data=fields).json()  # multipart/form-data
+    _assert_created_and_tagged(body, account)
