@@ -180,9 +180,8 @@ def _profile(name: str, lead: Mapping[str, Any]) -> dict[str, Any]:
 
 def _custom_field_values(items: Any) -> dict[str, Any]:
     """lead[custom_fields][i][field_identifier|field_value] -> {identifier: value}; 271 otherwise."""
-    if isinstance(items, Mapping) and all(isinstance(key, str) and key.isdigit() for key in items):
-        items = [items[key] for key in sorted(items, key=int)]
-    if not isinstance(items, list) or not all(
+    items = _indexed_list(items)
+    if items is None or not all(
         isinstance(item, Mapping) and isinstance(item.get("field_identifier"), str) for item in items
     ):
         raise ApplicationError(
@@ -193,10 +192,9 @@ def _custom_field_values(items: Any) -> dict[str, Any]:
 
 def _option_names(options: Any) -> Any:
     """custom_field_options[n][option_name] -> [name, ...] (anything else is left for the shape check)."""
-    if isinstance(options, Mapping) and all(isinstance(key, str) and key.isdigit() for key in options):
-        options = [options[key] for key in sorted(options, key=int)]
-    if isinstance(options, list) and all(isinstance(item, Mapping) and "option_name" in item for item in options):
-        return [item["option_name"] for item in options]
+    items = _indexed_list(options)
+    if items is not None and all(isinstance(item, Mapping) and "option_name" in item for item in items):
+        return [item["option_name"] for item in items]
     return options
 
 
@@ -312,12 +310,12 @@ def _get_lead(get_lead: Any, account: Account) -> dict:
     return {"status": codes.SUCCESS, "lead_details": platform_lead_details(lead)}
 
 
-def _actions_list(actions: Any) -> list | None:
-    """`actions` as a list: a list, or (JSON clients) an object keyed "0", "1", ... in index order."""
-    if isinstance(actions, list):
-        return actions
-    if isinstance(actions, Mapping) and actions and all(isinstance(k, str) and k.isdigit() for k in actions):
-        return [actions[key] for key in sorted(actions, key=int)]
+def _indexed_list(value: Any) -> list | None:
+    """A list, or (JSON clients) an object keyed "0", "1", ... in index order; None otherwise."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Mapping) and value and all(isinstance(k, str) and k.isdigit() for k in value):
+        return [value[key] for key in sorted(value, key=int)]
     return None
 
 
@@ -385,7 +383,7 @@ def call_answer(data: Mapping[str, Any], caller: Caller) -> dict:
         return _get_lead(get_lead, caller.account)
     if "actions" not in data:
         return codes.failure(codes.error(254))
-    actions = _actions_list(data["actions"])
+    actions = _indexed_list(data["actions"])
     if actions is None:
         return codes.failure(codes.error(224))
     if lead is not None and not isinstance(lead, Mapping):
