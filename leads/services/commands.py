@@ -281,14 +281,15 @@ def _cancel_subscription(call: CommandCall) -> None:
 
 def _cancel_transaction(call: CommandCall) -> dict:
     """By recurring subscription id, or by the sale (`transaction_id`) that started it."""
+    subscription: RecurringSubscription | None
     if call.inputs.get("subscription_id") is not None:
         subscription = call.subscription()
     else:
         sale = call.sale()
         subscription = RecurringSubscription.objects.filter(sale=sale).first()
-        if subscription is None:
-            message = f'Transaction "{sale.pk}" is not linked to any recurring subscription.'
-            raise ApplicationError(message, code="not_recurring", fields={"transaction_id": [message]})
+    if subscription is None:
+        message = f'Transaction "{sale.pk}" is not linked to any recurring subscription.'
+        raise ApplicationError(message, code="not_recurring", fields={"transaction_id": [message]})
     return {"subscription": subscription_cancel(subscription=subscription, require_active=True)}
 
 
