@@ -6,8 +6,11 @@
 2. Starts gunicorn (production settings, DEBUG off) on loopback.
 3. Runs wrk (a separate C process, Lua scripts for the request bodies) against GET /healthz (the
    ceiling: a trivial view through the same middleware in the same server), then
-   GET /api/v1/leads/search, POST /api/v1/actions/create_lead (a unique email per request) and
-   POST /api/v1/actions/assign_tag (random existing leads).
+   GET /api/v1/leads/search, POST /api/v1/actions/create_lead (a unique email per request),
+   POST /api/v1/actions/assign_tag (random existing leads) and the platform command API, POST /api
+   with create_lead + assign_tag chained in one form body (a live app made by `create_api_app --live`
+   in the bench account; afterwards every lead it created is checked to carry the tag, since /api
+   answers its errors with HTTP 200).
 4. Prints requests/s, p50 and p99 latency, errors (non-2xx, socket errors) and each action's ratio
    to the ceiling (target >= 1/3).
 5. The floor (BENCH_FLOOR=0 skips it): gunicorn again, serving bench/floor_wsgi.py, which answers
@@ -19,6 +22,8 @@ BENCH_WORKERS (gunicorn sync workers, default 2 x CPUs + 1), BENCH_PG, BENCH_DB,
 """
 
 import base64
+import io
+import json
 import os
 import re
 import secrets
@@ -29,6 +34,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,6 +58,7 @@ SERVER_ENV = {
     "REDIS_URL": REDIS,
     "SECURE_SSL_REDIRECT": "False",
     "API_RATE_PER_ACCOUNT": "1000000/s",
+    "COMMAND_API_RATE_PER_APP": "1000000",
     "LOG_LEVEL": "ERROR",  # 404/409 warnings would flood the terminal
 }
 
@@ -61,14 +68,16 @@ def main() -> None:
         sys.exit("wrk is not installed (apt-get install wrk)")
     os.environ.update(SERVER_ENV)
     create_database()
-    api_key, api_password = prepare()
+    api_key, api_password, app_id = prepare()
     auth = "Basic " + base64.b64encode(f"{api_key}:{api_password}".encode()).decode()
+    form = urlencode({"app_id": app_id, "api_key": api_key, "api_password": api_password})
     server = start_server("kartra_integrations.wsgi")
     try:
-        results = run_scenarios(auth, SCENARIOS)
+        results = run_scenarios(auth, SCENARIOS, form=form)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    results[API_CHAIN]["answer_errors"] = api_chain_untagged()
     report(results)
     if os.environ.get("BENCH_FLOOR", "1") != "0":
         server = start_server("floor_wsgi:application", pythonpath=ROOT / "bench")
@@ -115,7 +124,19 @@ def prepare() -> tuple[str, str]:
     if seeded != LEADS:
         seed_leads(account.pk, LEADS)
     issued = api_credentials_issue(account=account)
-    return issued.api_key, issued.api_password
+    out = io.StringIO()
+    call_command("create_api_app", "--account", str(account.pk), "--name", "Bench", "--live", stdout=out)
+    return issued.api_key, issued.api_password, json.loads(out.getvalue())["app_id"]
+
+
+def api_chain_untagged() -> int:
+    """Leads the POST /api chain created without the tag it assigned: its errors (answered with 200)."""
+    from leads.models import Lead, LeadTag
+
+    created = Lead.objects.filter(account__owner__email=OWNER_EMAIL, email__startswith="api-")
+    created = created.filter(email__endswith="@bench.example")
+    tagged = LeadTag.objects.filter(lead__in=created, tag__name="Customer").count()
+    return created.count() - tagged
 
 
 def seed_leads(account_id: int, count: int) -> None:
@@ -225,7 +246,19 @@ SCENARIOS = {
         '  local body = \'{{"email": "lead\' .. n .. \'@seed.example", "tag": "Customer"}}\'\n'
         '  return wrk.format("POST", "/api/v1/actions/assign_tag", nil, body)\nend',
     ),
+    # The platform command API: a form body with brackets, as the PHP and Node clients send it.
+    "api create+tag": (
+        "POST",
+        "/api",
+        'local headers = {{["Content-Type"] = "application/x-www-form-urlencoded"}}\n'
+        "function request()\n  counter = counter + 1\n"
+        '  local body = "{form}&lead%5Bemail%5D=api-{run}-" .. tid .. "-" .. counter .. "%40bench.example"'
+        ' .. "&lead%5Bfirst_name%5D=Ann&actions%5B0%5D%5Bcmd%5D=create_lead"'
+        ' .. "&actions%5B1%5D%5Bcmd%5D=assign_tag&actions%5B1%5D%5Btag_name%5D=Customer"\n'
+        '  return wrk.format("POST", "/api", headers, body)\nend',
+    ),
 }
+API_CHAIN = "api create+tag"
 
 
 # The floor run (bench/floor_wsgi.py): the same requests under /floor/, and the ceiling again.
@@ -239,7 +272,7 @@ FLOOR_SCENARIOS = {
 }
 
 
-def run_scenarios(auth: str, scenarios: dict) -> dict[str, dict]:
+def run_scenarios(auth: str, scenarios: dict, *, form: str = "") -> dict[str, dict]:
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, (_, _, body) in scenarios.items():
@@ -248,7 +281,8 @@ def run_scenarios(auth: str, scenarios: dict) -> dict[str, dict]:
                 # Each wrk run its own tag, so create_lead's emails never repeat across runs.
                 script = Path(folder) / f"{re.sub(r'[^a-z]+', '_', name)}_{phase}.lua"
                 run = secrets.token_hex(4)
-                script.write_text(LUA_COMMON.format(auth=auth) + body.format(leads=LEADS, run=run) + "\n")
+                lua = body.format(leads=LEADS, run=run, form=form)
+                script.write_text(LUA_COMMON.format(auth=auth) + lua + "\n")
                 scripts.append(script)
             wrk(scripts[0], seconds=3)  # warm-up: connections, caches, worker imports
             results[name] = wrk(scripts[1], seconds=SECONDS)
@@ -310,7 +344,7 @@ def report(results: dict[str, dict], *, floor: bool = False) -> None:
     failed = False
     for name, result in results.items():
         ratio = result["rps"] / ceiling
-        errors = result["non_2xx"] + result["socket_errors"]
+        errors = result["non_2xx"] + result["socket_errors"] + result.get("answer_errors", 0)
         mark = ""
         if name != "healthz (ceiling)" and (ratio < TARGET_RATIO or errors):
             mark, failed = "  below target" if ratio < TARGET_RATIO else "  errors", True

@@ -23,6 +23,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection as django_connection  # noqa: E402
 
 from accounts.crypto import api_password_matches  # noqa: E402
+from accounts.models import ApiCredential  # noqa: E402
 from accounts.selectors import _credential_by_key  # noqa: E402
 from accounts.throttling import request_count  # noqa: E402
 from kartra_integrations.prepared import _Compiled, _insert_pair_sql, _values  # noqa: E402
@@ -43,6 +44,11 @@ CREDENTIAL, LEAD, TAG, DETAILS = (
 )
 ASSIGN_SQL, LINK_FIELDS, EVENT_FIELDS = _insert_pair_sql(LeadTag, LeadEvent, "default")
 _database = None
+# The credential row starts with ApiCredential's own columns, in model order (by name: a new column
+# such as `kind` moved password_hash, and every floor request answered 401).
+_CREDENTIAL_COLUMNS = [field.attname for field in ApiCredential._meta.concrete_fields]
+PASSWORD_HASH = _CREDENTIAL_COLUMNS.index("password_hash")
+ACCOUNT_ID = _CREDENTIAL_COLUMNS.index("account_id")
 
 
 def _db() -> psycopg.Connection:
@@ -65,9 +71,9 @@ def _answer(start_response, status: str, body: dict) -> list[bytes]:
 def _floor(environ, start_response):
     api_key, _, password = base64.b64decode(environ["HTTP_AUTHORIZATION"].split()[1]).decode().partition(":")
     credential = _row(CREDENTIAL, api_key=api_key)
-    if credential is None or not api_password_matches(password, credential[3]):
+    if credential is None or not api_password_matches(password, credential[PASSWORD_HASH]):
         return _answer(start_response, "401 Unauthorized", {"message": "Invalid API credentials"})
-    account_id = credential[1]
+    account_id = credential[ACCOUNT_ID]
     count, _ = request_count(f"throttle_account_{account_id}", 1)
     if environ["PATH_INFO"] == "/floor/leads/search":
         email = parse_qs(environ["QUERY_STRING"])["email"][0]

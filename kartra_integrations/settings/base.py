@@ -176,6 +176,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Kartra Integrations <no-
 
 # The platform allows 20 API requests a second per account.
 API_RATE_PER_ACCOUNT = env("API_RATE_PER_ACCOUNT", default="20/s")
+# POST /api: the platform's 20 calls a second per developer app (raised only by the benchmark).
+COMMAND_API_RATE_PER_APP = env.int("COMMAND_API_RATE_PER_APP", default=20)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiCredentialAuthentication"],

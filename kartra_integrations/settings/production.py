@@ -16,6 +16,9 @@ DATABASES = {"default": database(env("DATABASE_URL"))}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# POST /api answers plain http itself (error 201 "Connection not secure", as the platform does): a
+# redirect would turn the client's POST into a GET and lose its body.
+SECURE_REDIRECT_EXEMPT = [r"^api/?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

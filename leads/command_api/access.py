@@ -10,6 +10,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from accounts.authentication import api_key_well_formed
 from accounts.crypto import api_password_matches
 from accounts.models import Account, ApiApp, ApiCredential, CredentialKind
@@ -20,9 +22,7 @@ from kartra_integrations.client_ip import ClientIpError, client_ip
 
 from . import codes
 
-# The platform's hard-coded limit: calls a second per app, shared by every user of the app.
-APP_RATE_PER_SECOND = 20
-APP_ID_MAX_LENGTH = ApiApp._meta.get_field("app_id").max_length
+APP_ID_MAX_LENGTH: int = ApiApp._meta.get_field("app_id").max_length or 0
 
 
 class AccessRefused(Exception):
@@ -32,7 +32,8 @@ class AccessRefused(Exception):
 
 
 class RateLimited(Exception):
-    """Past APP_RATE_PER_SECOND: HTTP 429 "Too many requests"."""
+    """Past settings.COMMAND_API_RATE_PER_APP (the platform's 20 calls a second per app, shared by every
+    user of the app): HTTP 429 "Too many requests"."""
 
     def __init__(self, retry_after: int):
         super().__init__(codes.TOO_MANY_REQUESTS)
@@ -73,7 +74,7 @@ def _app(app_id: str | None) -> ApiApp:
 
 def _rate_limit(api_app: ApiApp) -> None:
     count, seconds_left = request_count(f"throttle_api_app_{api_app.pk}", 1)
-    if count > APP_RATE_PER_SECOND:
+    if count > settings.COMMAND_API_RATE_PER_APP:
         raise RateLimited(retry_after=max(seconds_left, 1))
 
 

@@ -183,6 +183,12 @@ _BY_CODE: dict[str, tuple[int, int]] = {
     "refund_exceeds_remaining": (268, 268),
     "invalid_identifier": (263, 263),
     "name_taken": (264, 264),
+    "not_recurring": (249, 249),
+    "option_empty": (272, 272),
+    "options_too_few": (273, 273),
+    "score_out_of_range": (227, 228),
+    # API leads are GDPR unknown: a `lead[gdpr_*]` input is something no app may do.
+    "gdpr_not_settable": (262, 262),
 }
 
 # A field named in a refusal ("invalid" with fields), by command kind.
@@ -201,6 +207,8 @@ _BY_FIELD: dict[str, tuple[int, int]] = {
     "starting_hour": (260, 260),
     "refund_amount": (268, 268),
     "transaction_id": (247, 247),
+    "transaction_internal_subscription_id": (248, 248),
+    "new_email": (206, 206),
     "custom_fields": (271, 271),
     "custom_field_identifier": (263, 263),
     "custom_field_type": (269, 269),
@@ -214,11 +222,13 @@ _EMPTY_BY_FIELD: dict[str, tuple[int, int]] = {
     "custom_field_identifier": (265, 265),
     "custom_field_options": (272, 272),
 }
-_EMPTY_WORDS = ("required", "blank", "null", "empty")
+# DRF's "This field is required." / "may not be blank." / "may not be null." and the services'
+# "... cannot be empty" (not "A valid integer is required.", which is a wrong value, not an empty one).
+_EMPTY_WORDS = ("field is required", "may not be blank", "may not be null", "empty")
 
 
 def _says_empty(message: object) -> bool:
-    """DRF's "This field is required." / "may not be blank." / "may not be null." and the like."""
+    """A refusal for an absent or empty value."""
     return any(word in str(message).lower() for word in _EMPTY_WORDS)
 
 

@@ -123,8 +123,10 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     except exceptions.ParseError as exc:
         raise ParseFailure(str(exc.detail)) from exc
     except exceptions.ValidationError as exc:
-        field, messages = next(iter(exc.detail.items()))
-        raise ParseFailure(str(messages[0]), field=str(field)) from exc
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        field, messages = next(iter(detail.items()))
+        first = messages[0] if isinstance(messages, list) else messages
+        raise ParseFailure(str(first), field=str(field)) from exc
     return data
 
 

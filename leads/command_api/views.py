@@ -1,7 +1,10 @@
 """POST /api (and /api/): the platform command API's one endpoint. No session, no CSRF (the
 credentials are in the body); every answer is HTTP 200 in the platform's envelope, except 429 past
-the app's rate limit and 400 for a body that is not a command API request at all."""
+the app's rate limit and 400 for a body that is not a command API request at all. Where https is
+required (SECURE_SSL_REDIRECT, production, with /api exempt from the redirect), plain http answers
+201 "Connection not secure"."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -17,6 +20,9 @@ from .parsing import ParseFailure, request_data
 @never_cache
 @require_POST
 def command_api(request):
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        # Production: plain http (request.is_secure reads SECURE_PROXY_SSL_HEADER behind the proxy).
+        return JsonResponse(codes.failure(codes.error(201)))
     try:
         data = request_data(request)
     except ParseFailure as exc:

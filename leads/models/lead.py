@@ -28,6 +28,8 @@ class LeadSource(models.TextChoices):
     OPT_IN_FORM = "opt_in_form", "Opt-in form"
     CHECKOUT = "checkout", "Checkout"
     MANUAL = "manual", "Manual"
+    # Created by a developer app in test mode (POST /api): never emailed (selectors.lead_can_receive_email).
+    API_TEST = "api_test", "API (test mode)"
 
 
 class GdprStatus(models.TextChoices):

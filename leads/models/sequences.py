@@ -47,6 +47,7 @@ class StepDelivery(models.Model):
         NONE = "", "-"
         GDPR = "gdpr", "Blocked by GDPR"
         BLACKLISTED = "blacklisted", "Lead is blacklisted"
+        TEST_LEAD = "test_lead", "Test lead (API test mode)"
 
     subscription = models.ForeignKey(
         "leads.SequenceSubscription", on_delete=models.CASCADE, related_name="step_deliveries"

@@ -5,6 +5,7 @@ from leads.models import (
     GdprSettingChange,
     GdprStatus,
     Lead,
+    LeadSource,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -15,8 +16,9 @@ EMAILABLE_GDPR_STATUSES = frozenset({GdprStatus.NOT_SUBJECT, GdprStatus.ACCEPTED
 
 def lead_can_receive_email(lead: Lead) -> bool:
     """The one rule for every email to a lead: not blacklisted and, when the account has GDPR on,
-    GDPR status not subject or accepted."""
-    if lead.blacklisted:
+    GDPR status not subject or accepted. A lead created by a developer app in test mode is never
+    emailed (the platform's test mode sends no email)."""
+    if lead.blacklisted or lead.source == LeadSource.API_TEST:
         return False
     if not lead.account.gdpr_enabled:
         return True

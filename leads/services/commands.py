@@ -8,6 +8,8 @@ ApplicationError with a code, and renders either its own way. Only parsing and r
 
 Each command names its input:
 - which lead: `lead_id` or `email` (`lead_id` wins), or a `lead` the front door already found;
+  with `test_mode` (a developer app in test mode), only a lead test mode created (source api_test,
+  never emailed), and create_lead creates such a lead;
 - which assets: by id or exact name under the kind's key (leads.models.ASSET_KINDS: "tag", "list",
   "calendar" with its "class", ...), resolved inside the account by `CommandCall`, the one place
   that resolves references. A reference that names nothing raises ReferenceNotFound (a NotFound,
@@ -29,9 +31,11 @@ from leads.models import (
     Calendar,
     CalendarBooking,
     CalendarClass,
+    CustomField,
     Form,
     Lead,
     LeadList,
+    LeadSource,
     Membership,
     MembershipLevel,
     Page,
@@ -195,10 +199,29 @@ class Command:
 # The commands: each resolves its references through the call and calls one service.
 
 
+def _custom_field_values(call: CommandCall) -> dict[str, Any] | None:
+    """The call's custom field values; with `ignore_unknown_custom_fields` (the platform's rule: an
+    identifier the account has not defined is silently ignored), only those of defined fields."""
+    values = call.inputs.get("custom_fields")
+    if not values or not call.inputs.get("ignore_unknown_custom_fields"):
+        return values
+    known = set(
+        CustomField.objects.filter(account=call.account, identifier__in=list(values)).values_list(
+            "identifier", flat=True
+        )
+    )
+    return {identifier: value for identifier, value in values.items() if identifier in known}
+
+
 def _create_lead(call: CommandCall) -> dict:
     profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
+    source = LeadSource.API_TEST if call.inputs.get("test_mode") else LeadSource.API
     lead = lead_create(
-        account=call.account, email=call.inputs["email"], custom_fields=call.inputs.get("custom_fields"), **profile
+        account=call.account,
+        email=call.inputs["email"],
+        source=source,
+        custom_fields=_custom_field_values(call),
+        **profile,
     )
     return {"lead": lead}
 
@@ -208,7 +231,7 @@ def _edit_lead(call: CommandCall) -> dict:
     lead = lead_update(
         lead=call.required_lead,
         new_email=call.inputs.get("new_email"),
-        custom_fields=call.inputs.get("custom_fields"),
+        custom_fields=_custom_field_values(call),
         **profile,
     )
     return {"lead": lead}
@@ -244,6 +267,17 @@ def _calendar_complete(call: CommandCall) -> None:
         raise ApplicationError(message, code="booking_not_found", fields={"class": [message]})
 
 
+def _calendar_cancel(call: CommandCall) -> None:
+    """Cancel the lead's registered bookings of the class: none is a no-op, or with `require_booking`
+    (the platform's rule) refused."""
+    calendar_class = call.calendar_class()
+    if not lead_calendar_cancel(lead=call.required_lead, calendar_class=calendar_class) and call.inputs.get(
+        "require_booking"
+    ):
+        message = f'The lead has no active booking of class "{calendar_class.name}".'
+        raise ApplicationError(message, code="booking_not_found", fields={"class": [message]})
+
+
 def _buy_product(call: CommandCall) -> dict:
     sale = transaction_sale_record(
         lead=call.required_lead,
@@ -266,10 +300,26 @@ def _cancel_subscription(call: CommandCall) -> None:
         subscription_cancel(subscription=subscription)
 
 
-_PROFILE_PARAMS = ("custom_fields", *LEAD_PROFILE_FIELDS)
+def _cancel_transaction(call: CommandCall) -> dict:
+    """By recurring subscription id, or by the sale (`transaction_id`) that started it."""
+    subscription: RecurringSubscription | None
+    if call.inputs.get("subscription_id") is not None:
+        subscription = call.subscription()
+    else:
+        sale = call.sale()
+        subscription = RecurringSubscription.objects.filter(sale=sale).first()
+    if subscription is None:
+        message = f'Transaction "{sale.pk}" is not linked to any recurring subscription.'
+        raise ApplicationError(message, code="not_recurring", fields={"transaction_id": [message]})
+    return {"subscription": subscription_cancel(subscription=subscription, require_active=True)}
+
+
+_PROFILE_PARAMS = ("custom_fields", "ignore_unknown_custom_fields", *LEAD_PROFILE_FIELDS)
 
 _COMMANDS = (
-    Command("create_lead", "Lead created", _create_lead, lead="none", params=("email", *_PROFILE_PARAMS)),
+    Command(
+        "create_lead", "Lead created", _create_lead, lead="none", params=("email", "test_mode", *_PROFILE_PARAMS)
+    ),
     Command("edit_lead", "Lead edited", _edit_lead, params=("new_email", *_PROFILE_PARAMS)),
     Command("assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",)),
     Command(
@@ -321,9 +371,8 @@ _COMMANDS = (
         assets=("calendar", "class"), params=("starts_at",),
     ),
     Command(
-        "calendar_cancel", "Lead unsubscribed from class",
-        lambda call: lead_calendar_cancel(lead=call.required_lead, calendar_class=call.calendar_class()),
-        assets=("calendar", "class"),
+        "calendar_cancel", "Lead unsubscribed from class", _calendar_cancel,
+        assets=("calendar", "class"), params=("require_booking",),
     ),
     Command(
         "calendar_complete", "Class completed", _calendar_complete,
@@ -335,9 +384,8 @@ _COMMANDS = (
         lead="optional", assets=("transaction_id",), params=("amount",),
     ),
     Command(
-        "cancel_transaction", "Subscription cancelled",
-        lambda call: {"subscription": subscription_cancel(subscription=call.subscription(), require_active=True)},
-        lead="none", assets=("subscription_id",),
+        "cancel_transaction", "Subscription cancelled", _cancel_transaction,
+        lead="none", assets=("subscription_id", "transaction_id"),
     ),
     Command(
         "cancel_subscription", "Subscription cancelled", _cancel_subscription,
@@ -420,8 +468,12 @@ def _command_lead(*, command: Command, account: Account, inputs: dict[str, Any])
     if isinstance(lead, Lead):
         if lead.account_id != account.pk:
             raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
-        return lead
-    return lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"))
+    else:
+        lead = lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"))
+    if inputs.get("test_mode") and lead.source != LeadSource.API_TEST:
+        # A test-mode caller acts only on the leads test mode created: none of them is ever emailed.
+        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+    return lead
 
 
 def command_run(*, name: str, account: Account, inputs: dict[str, Any]) -> CommandResult:

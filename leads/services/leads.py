@@ -331,8 +331,10 @@ def custom_field_create(
     except ValidationError as error:
         raise _validation_error_to_application(error) from None
     if field.has_options:
-        if len(options) < 2 or any(not option for option in options):
-            raise _field_error("options", "Give two or more non-empty options.")
+        if any(not option for option in options):
+            raise _field_error("options", "An option cannot be empty.", code="option_empty")
+        if len(options) < 2:
+            raise _field_error("options", "Give two or more options.", code="options_too_few")
         if len({option.lower() for option in options}) != len(options):
             raise _field_error("options", "Options must be different.")
     elif options:

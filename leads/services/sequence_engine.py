@@ -20,7 +20,7 @@ from django.core.mail import send_mail
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from leads.models import SequenceStep, SequenceSubscription, StepDelivery
+from leads.models import Lead, LeadSource, SequenceStep, SequenceSubscription, StepDelivery
 from leads.selectors import EMAILABLE_GDPR_STATUSES, lead_can_receive_email
 from leads.services.engagement import lead_sequence_complete
 from leads.services.transactions import lead_transaction
@@ -39,8 +39,10 @@ class EngineRun:
 def _maybe_eligible() -> Q:
     """A SQL pre-filter mirroring lead_can_receive_email, used only to skip held subscriptions whose
     lead is still blocked; the selector itself decides for every subscription the engine takes."""
-    return Q(lead__blacklisted=False) & (
-        Q(lead__account__gdpr_enabled=False) | Q(lead__gdpr_status__in=EMAILABLE_GDPR_STATUSES)
+    return (
+        Q(lead__blacklisted=False)
+        & ~Q(lead__source=LeadSource.API_TEST)
+        & (Q(lead__account__gdpr_enabled=False) | Q(lead__gdpr_status__in=EMAILABLE_GDPR_STATUSES))
     )
 
 
@@ -58,6 +60,14 @@ def sequence_due_subscription_ids(*, now: datetime, limit: int = BATCH_SIZE) -> 
         .order_by("next_step_due_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def _held_reason(lead: Lead) -> str:
+    if lead.blacklisted:
+        return StepDelivery.Reason.BLACKLISTED
+    if lead.source == LeadSource.API_TEST:
+        return StepDelivery.Reason.TEST_LEAD
+    return StepDelivery.Reason.GDPR
 
 
 @lead_transaction(durable=True)
@@ -85,7 +95,7 @@ def sequence_subscription_step_process(*, subscription_id: int, now: datetime | 
             round_started_at=subscription.subscribed_at,
             status=StepDelivery.Status.SUPPRESSED,
             defaults={
-                "reason": StepDelivery.Reason.BLACKLISTED if lead.blacklisted else StepDelivery.Reason.GDPR,
+                "reason": _held_reason(lead),
                 "created_at": now,
             },
         )

@@ -29,21 +29,6 @@ def ran(monkeypatch):
     return run_command
 
 
-def test_a_write_command_is_not_wired_yet_and_says_so(call):
-    body = call({"lead[email]": "ann@example.com", "actions[0][cmd]": "assign_tag", "actions[0][tag_name]": "X"}).json()
-    assert body["status"] == "Success"
-    answer = body["actions"][0]["assign_tag"]
-    assert answer["status"] == "Error"
-    assert answer["type"] == "262"
-    assert "not available on this service yet" in answer["message"]
-
-
-def test_run_command_without_the_registry_raises_a_clear_application_error(account):
-    with pytest.raises(ApplicationError) as error:
-        commands.run_command("create_lead", {"lead": {"email": "a@b.com"}}, account=account, test_mode=False)
-    assert error.value.code == "command_not_wired"
-
-
 def test_chained_create_lead_and_assign_tag_answer_in_order_keyed_by_cmd(call, account, ran):
     lead = LeadFactory(account=account, email="ann@example.com")
     ran.answers["create_lead"] = {"lead": lead}

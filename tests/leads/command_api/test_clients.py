@@ -11,11 +11,10 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from leads.command_api import commands
-from leads.models import LeadTag, Tag
+from leads.models import CustomFieldOption, CustomFieldType, Lead
 from tests.leads.command_api.conftest import credentials
 from tests.leads.command_api.test_parsing import NODE_QS_BODY
-from tests.leads.factories import LeadFactory, TagFactory
+from tests.leads.factories import CustomFieldFactory, TagFactory
 
 # qs.stringify(obj) with qs 6's defaults: brackets with indices, encodeURIComponent plus !'()* escaped.
 QS_STRINGIFY_JS = r"""
@@ -54,55 +53,63 @@ def test_the_inline_qs_stringify_matches_the_vendored_node_body():
     assert qs_stringify(value) == NODE_QS_BODY
 
 
-@pytest.fixture
-def registry(monkeypatch, account):
-    """Stands in for the command registry's assign_tag until it is wired: assigns the named tag."""
-
-    def run_command(name, inputs, *, account, test_mode):
-        assert name == "assign_tag"
-        lead = account.leads.get(email=inputs["lead"]["email"])
-        LeadTag.objects.create(lead=lead, tag=Tag.objects.get(account=account, name=inputs["tag_name"]))
-        return {}
-
-    monkeypatch.setattr(commands, "run_command", run_command)
-
-
-def test_php_style_client_reads_actions_status_and_lead_details(account, live_app, registry):
-    LeadFactory(account=account, email="ann@example.com")
+def test_php_style_client_creates_a_lead_and_tags_it_in_one_chained_call(account, live_app):
     TagFactory(account=account, name="Customer & VIP")
+    colour = CustomFieldFactory(account=account, identifier="colour")
     fields = {
         **credentials(live_app, account),
         "lead[email]": "ann@example.com",
-        "actions[0][cmd]": "assign_tag",
-        "actions[0][tag_name]": "Customer & VIP",
+        "lead[first_name]": "Ann",
+        "lead[custom_fields][0][field_identifier]": colour.identifier,
+        "lead[custom_fields][0][field_value]": "red",
+        "actions[0][cmd]": "create_lead",
+        "actions[1][cmd]": "assign_tag",
+        "actions[1][tag_name]": "Customer & VIP",
     }
     reply = Client().post("/api", data=urlencode(fields), content_type="application/x-www-form-urlencoded")
     assert reply.status_code == 200
     server_json = reply.json()  # PHP: json_decode($response)
-    assert server_json["actions"][0]["assign_tag"]["status"] == "Success"
-    assert server_json["actions"][0]["assign_tag"]["message"] == "Tag added to lead"
+    lead_id = server_json["actions"][0]["create_lead"]["lead_details"]["id"]  # WP Fusion's read
+    assert lead_id == str(Lead.objects.get(account=account, email="ann@example.com").pk)
+    assert server_json["actions"][1]["assign_tag"]["status"] == "Success"
+    assert server_json["actions"][1]["assign_tag"]["message"] == "Tag added to lead"
 
-    probe = urlencode({**credentials(live_app, account), "get_lead[email]": "ann@example.com"})
+    probe = urlencode({**credentials(live_app, account), "get_lead[id]": lead_id})
     details = Client().post("/api", data=probe, content_type="application/x-www-form-urlencoded").json()
     assert details["status"] == "Success"
+    assert details["lead_details"]["first_name"] == "Ann"
     assert [tag["tag_name"] for tag in details["lead_details"]["tags"]] == ["Customer & VIP"]
+    assert details["lead_details"]["custom_fields"][0]["field_value"] == "red"
 
 
-def test_node_qs_client_reads_actions_status_and_lead_details(account, live_app, registry):
-    lead = LeadFactory(account=account, email="bob@example.com")
+def test_node_qs_client_creates_a_lead_and_tags_it_in_one_chained_call(account, live_app):
     TagFactory(account=account, name="Lead (hot)")
+    hobbies = CustomFieldFactory(account=account, identifier="hobbies", type=CustomFieldType.CHECKBOX)
+    chess = CustomFieldOption.objects.create(field=hobbies, value="Chess", position=1)
+    golf = CustomFieldOption.objects.create(field=hobbies, value="Golf", position=2)
     body = qs_stringify(
         {
             **credentials(live_app, account),
-            "lead": {"email": "bob@example.com"},
-            "actions": [{"cmd": "assign_tag", "tag_name": "Lead (hot)"}, {"cmd": "retrieve_account_tags"}],
+            "lead": {
+                "email": "bob@example.com",
+                "custom_fields": [{"field_identifier": "hobbies", "field_value": [str(chess.pk), str(golf.pk)]}],
+            },
+            "actions": [
+                {"cmd": "create_lead"},
+                {"cmd": "assign_tag", "tag_name": "Lead (hot)"},
+                {"cmd": "retrieve_account_tags"},
+            ],
         }
     )
     result = Client().post("/api", data=body, content_type="application/x-www-form-urlencoded").json()
-    assert result["actions"][0]["assign_tag"]["status"] == "Success"  # result.data.actions[0].assign_tag
-    assert result["actions"][1]["retrieve_account_tags"]["account_tags"] == ["Lead (hot)"]
+    created = result["actions"][0]["create_lead"]  # result.data.actions[0].create_lead
+    assert created["status"] == "Success"
+    assert result["actions"][1]["assign_tag"]["status"] == "Success"
+    assert result["actions"][2]["retrieve_account_tags"]["account_tags"] == ["Lead (hot)"]
 
-    probe = qs_stringify({**credentials(live_app, account), "get_lead": {"id": str(lead.pk)}})
+    probe = qs_stringify({**credentials(live_app, account), "get_lead": {"id": created["lead_details"]["id"]}})
     details = Client().post("/api", data=probe, content_type="application/x-www-form-urlencoded").json()
     assert details["lead_details"]["email"] == "bob@example.com"
     assert details["lead_details"]["tags"][0]["tag_name"] == "Lead (hot)"
+    checked = details["lead_details"]["custom_fields"][0]["field_value"]
+    assert [option["option_value"] for option in checked] == ["Chess", "Golf"]

@@ -12,7 +12,6 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from leads.command_api import access
 from tests.leads.command_api.conftest import credentials
 from tests.leads.factories import LeadFactory, TagFactory
 
@@ -53,8 +52,8 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def fuzz_setup(account, live_app, monkeypatch):
-    monkeypatch.setattr(access, "APP_RATE_PER_SECOND", 10**6)
+def fuzz_setup(account, live_app, settings):
+    settings.COMMAND_API_RATE_PER_APP = 10**6
     LeadFactory(account=account, email="ada@example.com")
     TagFactory(account=account, name="Customer")
     return credentials(live_app, account)
