@@ -13,7 +13,8 @@ same transaction through `lead_event_write`, and none when the change changes no
 - commerce: memberships, sales, refunds, subscriptions, partner signups, the hosted checkout's sale;
 - consent: consent capture on hosted pages, withdrawal; opt_in: double opt-in;
 - data_rights: export and erasure; importing: bulk import; sequence_engine: the step emails;
-- commands: the command registry every front door runs writes through (`command_run`);
+- commands: the command registry every front door runs writes through (`command_run`), and
+  command_call: what a command is (Command, CommandCall: the one place references resolve);
   platform_events: `POST /api/v1/events`'s event names -> commands;
 - geo: where a visitor's IP is (for consent).
 

@@ -18,47 +18,31 @@ Each command names its input:
 It then calls the one service that owns the change (and its transaction and lead events).
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
 from leads.models import (
     LEAD_PROFILE_FIELDS,
-    Asset,
-    Calendar,
     CalendarBooking,
-    CalendarClass,
     CustomField,
     Form,
     Lead,
     LeadList,
     LeadSource,
     Membership,
-    MembershipLevel,
     Page,
-    PricePoint,
     Product,
     RecurringSubscription,
     Sequence,
     SplitTestLink,
     Tag,
     TrackingLink,
-    Transaction,
     Video,
 )
 from leads.selectors import (
     LEAD_NOT_FOUND,
-    asset_resolve,
-    calendar_class_resolve,
-    lead_details,
     lead_get,
-    membership_level_resolve,
-    price_point_resolve,
-    recurring_subscription_get,
-    transaction_get,
 )
 from leads.services.activity import (
     lead_external_page_visit_record,
@@ -69,6 +53,7 @@ from leads.services.activity import (
     lead_video_complete_record,
     lead_video_play_record,
 )
+from leads.services.command_call import Command, CommandCall, CommandResult, ReferenceNotFound
 from leads.services.commerce import (
     lead_affiliate_signup,
     lead_jv_signup,
@@ -94,109 +79,7 @@ from leads.services.engagement import (
 )
 from leads.services.leads import custom_field_create, lead_create, lead_update
 
-A = TypeVar("A", bound=Asset)
-
-
-class ReferenceNotFound(NotFound):
-    """An input that names nothing in the account: `reference` is the input's key."""
-
-    def __init__(self, message: str, *, code: str, reference: str):
-        super().__init__(message, code=code)
-        self.reference = reference
-
-
-@dataclass
-class CommandResult:
-    message: str
-    lead: Lead | None = None
-    objects: dict[str, Any] = field(default_factory=dict)  # what the command wrote: "transaction", "sale", ...
-
-    @property
-    def lead_document(self) -> dict | None:
-        return lead_details(self.lead) if self.lead is not None else None
-
-
-@dataclass
-class CommandCall:
-    """One run of a command: the account, its lead (when the command acts on one), the inputs, and
-    the resolution of every reference in them."""
-
-    account: Account
-    lead: Lead | None
-    inputs: dict[str, Any]
-
-    @contextmanager
-    def reference(self, key: str) -> Iterator[None]:
-        """A NotFound raised inside is about the input `key`."""
-        try:
-            yield
-        except ReferenceNotFound:
-            raise
-        except NotFound as error:
-            raise ReferenceNotFound(error.message, code=error.code, reference=key) from None
-
-    @property
-    def required_lead(self) -> Lead:
-        """The lead of a command that acts on one (`lead="required"`: command_run found it)."""
-        assert self.lead is not None, "a command with a required lead runs with one"
-        return self.lead
-
-    def asset(self, model: type[A]) -> A:
-        """The account's asset of this kind named by the input under its key (`model.kind`, "tag",
-        "list", ...: leads.models.ASSET_KINDS), an id or its exact name."""
-        with self.reference(model.kind):
-            return asset_resolve(account=self.account, model=model, ref=self.inputs[model.kind])
-
-    def calendar_class(self) -> CalendarClass:
-        calendar = self.asset(Calendar)
-        with self.reference("class"):
-            return calendar_class_resolve(calendar=calendar, ref=self.inputs["class"])
-
-    def membership_level(self) -> MembershipLevel:
-        membership = self.asset(Membership)
-        with self.reference("level"):
-            return membership_level_resolve(membership=membership, ref=self.inputs["level"])
-
-    def price_point(self) -> PricePoint:
-        product = self.asset(Product)
-        with self.reference("price_point"):
-            return price_point_resolve(product=product, number=self.inputs.get("price_point", 1))
-
-    def sale(self) -> Transaction:
-        """The transaction `transaction_id`; with a lead, it must be that lead's."""
-        with self.reference("transaction_id"):
-            sale = transaction_get(account=self.account, id=self.inputs["transaction_id"])
-        self._owned(sale.lead_id, "transaction_id", f'Transaction "{self.inputs["transaction_id"]}" does not exist')
-        return sale
-
-    def subscription(self) -> RecurringSubscription:
-        """The recurring subscription `subscription_id`; with a lead, it must be that lead's."""
-        with self.reference("subscription_id"):
-            subscription = recurring_subscription_get(account=self.account, id=self.inputs["subscription_id"])
-        message = f'Subscription "{self.inputs["subscription_id"]}" does not exist'
-        self._owned(subscription.lead_id, "subscription_id", message)
-        return subscription
-
-    def _owned(self, lead_id: int, key: str, message: str) -> None:
-        if self.lead is not None and lead_id != self.lead.pk:
-            raise ReferenceNotFound(message, code=f"{key.removesuffix('_id')}_not_found", reference=key)
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    message: str  # the success message, the one place it is stated
-    # -> the objects it wrote, by name ("lead" replaces the call's lead); anything else is ignored
-    run: Callable[[CommandCall], Any]
-    # "required": acts on an existing lead (lead_id / email, or a lead already found); "optional": a
-    # lead given is checked against what the command touches; "none": takes no lead.
-    lead: Literal["required", "optional", "none"] = "required"
-    assets: tuple[str, ...] = ()  # inputs naming an asset or a part (by id or name)
-    params: tuple[str, ...] = ()  # its other inputs
-
-
-# ---------------------------------------------------------------------------------------------
-# The commands: each resolves its references through the call and calls one service.
+__all__ = ["COMMANDS", "Command", "CommandCall", "CommandResult", "ReferenceNotFound", "command_run"]
 
 
 def _custom_field_values(call: CommandCall) -> dict[str, Any] | None:
