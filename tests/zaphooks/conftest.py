@@ -35,9 +35,13 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` (thread pool, embedded beat) against the test database and REDIS_URL."""
+    """A real `celery worker` (thread pool, embedded beat) against the test database and REDIS_URL.
+
+    Module-scoped: it stops when the live tests' module ends. Left running, its beat's sweeper could
+    relay the events of later tests (a sweep that saw no dispatcher slot held just before a test
+    took them all still relays), as it once did to tests/zaphooks/test_dispatch.py."""
     redis_url = os.environ.get("REDIS_URL")
     with django_db_blocker.unblock():
         vendor = connection.vendor
