@@ -87,6 +87,30 @@ def _required_note(note: str, *, field: str, message: str) -> None:
         raise ApplicationError(message, code="invalid", fields={field: [message]})
 
 
+def _request_queue(
+    *, actor: User, account: Account, kind: str, stated_use: str, now, api_app: ApiApp | None = None
+) -> ActivationRequest:
+    """A new pending request of either kind at the back of the queue: its row, its audit entry, and
+    the owner's receipt email after commit. Called inside the submitting service's transaction."""
+    activation_request = ActivationRequest.objects.create(
+        account=account,
+        kind=kind,
+        api_app=api_app,
+        stated_use=stated_use,
+        submitted_at=now,
+        due_at=next_business_day_same_time(now),
+    )
+    _audit(
+        actor=actor,
+        account=account,
+        activation_request=activation_request,
+        action=AuditAction.SUBMITTED,
+        to_state=RequestState.PENDING,
+    )
+    transaction.on_commit(partial(emails.request_received_email_send, activation_request_id=activation_request.pk))
+    return activation_request
+
+
 def request_submit(*, actor: User, account: Account, stated_use: str) -> ActivationRequest:
     """The owner asks for Zapier access. One open request per account (also a DB constraint)."""
     _require_owner(actor, account)
@@ -113,21 +137,8 @@ def request_submit(*, actor: User, account: Account, stated_use: str) -> Activat
                 return _activate_by_policy(
                     actor=actor, account=account, stated_use=stated_use, evaluation=evaluation, now=now
                 )
-            activation_request = ActivationRequest.objects.create(
-                account=account,
-                stated_use=stated_use,
-                submitted_at=now,
-                due_at=next_business_day_same_time(now),
-            )
-            _audit(
-                actor=actor,
-                account=account,
-                activation_request=activation_request,
-                action=AuditAction.SUBMITTED,
-                to_state=RequestState.PENDING,
-            )
-            transaction.on_commit(
-                partial(emails.request_received_email_send, activation_request_id=activation_request.pk)
+            activation_request = _request_queue(
+                actor=actor, account=account, kind=RequestKind.ZAPIER, stated_use=stated_use, now=now
             )
     except IntegrityError as exc:  # another submission for this account won the race
         raise open_exists from exc
@@ -156,23 +167,13 @@ def api_app_go_live_submit(*, actor: User, api_app: ApiApp, stated_use: str) -> 
             if ActivationRequest.objects.filter(api_app=api_app, state__in=OPEN_STATES).exists():
                 raise open_exists
             now = timezone.now()
-            activation_request = ActivationRequest.objects.create(
-                account=api_app.account,
-                kind=RequestKind.API_APP_GO_LIVE,
-                api_app=api_app,
-                stated_use=stated_use,
-                submitted_at=now,
-                due_at=next_business_day_same_time(now),
-            )
-            _audit(
+            activation_request = _request_queue(
                 actor=actor,
                 account=api_app.account,
-                activation_request=activation_request,
-                action=AuditAction.SUBMITTED,
-                to_state=RequestState.PENDING,
-            )
-            transaction.on_commit(
-                partial(emails.request_received_email_send, activation_request_id=activation_request.pk)
+                kind=RequestKind.API_APP_GO_LIVE,
+                stated_use=stated_use,
+                now=now,
+                api_app=api_app,
             )
     except IntegrityError as exc:  # another submission for this app won the race
         raise open_exists from exc
