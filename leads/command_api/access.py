@@ -72,8 +72,11 @@ def _app(app_id: str | None) -> ApiApp:
     return api_app
 
 
+RATE_WINDOW_SECONDS = 1  # the platform counts calls per second
+
+
 def _rate_limit(api_app: ApiApp) -> None:
-    count, seconds_left = request_count(f"throttle_api_app_{api_app.pk}", 1)
+    count, seconds_left = request_count(f"throttle_api_app_{api_app.pk}", RATE_WINDOW_SECONDS)
     if count > settings.COMMAND_API_RATE_PER_APP:
         raise RateLimited(retry_after=max(seconds_left, 1))
 

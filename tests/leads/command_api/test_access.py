@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiAppMode
+from leads.command_api import access
 from tests.accounts.factories import ApiAppFactory
 
 TAGS = {"actions[0][cmd]": "retrieve_account_tags"}
@@ -95,8 +96,10 @@ def test_a_credential_without_a_password_yet_is_233(call, account):
     _error(call(TAGS), 233)
 
 
-def test_past_20_calls_a_second_the_app_gets_429_and_another_app_does_not(call, other_account, settings):
+def test_past_20_calls_a_second_the_app_gets_429_and_another_app_does_not(call, other_account, settings, monkeypatch):
     assert settings.COMMAND_API_RATE_PER_APP == 20
+    # The count is under test, not the clock: on a busy machine 21 calls can outlast a 1 s window.
+    monkeypatch.setattr(access, "RATE_WINDOW_SECONDS", 60)
     answers = [call(TAGS).status_code for _ in range(20 + 1)]
     assert answers[:20] == [200] * 20
     assert answers[-1] == 429
