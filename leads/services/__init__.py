@@ -24,7 +24,9 @@ compose (the hosted form runs several in one transaction). An entry point that c
 one unit (a hosted page's submission, an import batch, an erasure, a platform event, a beat job's
 step) is `@lead_transaction(durable=True)`, which refuses to run nested. A service that writes one
 row with its event writes them in one statement (`_insert_with_event`) and opens no transaction:
-on PostgreSQL that statement is atomic by itself. Nothing is sent from inside a transaction: side
+on PostgreSQL that statement is atomic by itself. The API's hottest writes go further
+(`lead_tag_assign_read`, `lead_create_read`): finding the lead and the asset, the write with its
+event and the lead document's read are one statement, one round trip. Nothing is sent from inside a transaction: side
 effects (waking hook delivery, Celery tasks, emails) are registered with `lead_on_commit`, which
 uses Django's public `transaction.on_commit` (`once=True` for one wake-up per transaction however
 many events it wrote). A new lead's GDPR status is `new_lead_gdpr_status`'s, whatever creates it.
