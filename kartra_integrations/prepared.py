@@ -265,23 +265,29 @@ def insert_if_absent_reading(
     obj: models.Model, read: Callable[[str], Sql], values: Mapping[str, Any]
 ) -> list[tuple] | None:
     """insert_if_absent(obj) and, in the same statement, the rows of the query `read(<the new
-    primary key as SQL>)` (its parameters bound from `values`); None, and nothing inserted, when a
-    row with the same unique key was there. PostgreSQL only. The query reads the statement's
-    snapshot: rows the insert adds are not in it."""
+    primary key as SQL>)` (its parameters bound from `values`; the same Sql for the same argument,
+    e.g. cached); None, and nothing inserted, when a row with the same unique key was there.
+    PostgreSQL only. The query reads the statement's snapshot: rows the insert adds are not in it."""
     alias = router.db_for_write(type(obj))
     pk = connections[alias].ops.quote_name(_column(obj._meta.pk))
-    statement = (
-        "WITH inserted AS ("  # noqa: S608 (identifiers from the models' meta)
-        + insert_select_sql(type(obj), name="row", skip_conflicts=True, using=alias)
-        + f") SELECT inserted.{pk}, read.* FROM inserted LEFT JOIN ("  # noqa: S608
-        + read(f"(SELECT {pk} FROM inserted)")  # noqa: S608
-        + ") read ON true"
-    )
+    statement = _insert_reading_sql(type(obj), alias, read(f"(SELECT {pk} FROM inserted)"))  # noqa: S608 (its own name)
     rows = statement_rows(statement, {**values, **insert_params(obj, name="row", using=alias)}, using=alias)
     if not rows:
         return None
     _inserted(obj, rows[0][:1], alias)
     return [row[1:] for row in rows]
+
+
+@cache  # built once per model and query: composing it costs more than running it
+def _insert_reading_sql(model: type[models.Model], alias: str, read: Sql) -> Sql:
+    pk = connections[alias].ops.quote_name(_column(model._meta.pk))
+    return (
+        "WITH inserted AS ("  # noqa: S608 (identifiers from the models' meta)
+        + insert_select_sql(model, name="row", skip_conflicts=True, using=alias)
+        + f") SELECT inserted.{pk}, read.* FROM inserted LEFT JOIN ("  # noqa: S608
+        + read
+        + ") read ON true"
+    )
 
 
 def statement_rows(statement: Sql, values: Mapping[str, Any], *, using: str = "default") -> list[tuple]:

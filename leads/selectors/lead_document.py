@@ -5,6 +5,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import models
@@ -90,6 +91,7 @@ def lead_details(lead: Lead) -> dict:
     return lead_document_from_rows(lead, _lead_detail_rows.rows(lead_id=lead.pk, account_id=lead.account_id))
 
 
+@cache
 def lead_detail_rows_sql(*, lead_id: str) -> Sql:
     """lead_details' query as a piece of a larger statement that finds or inserts the lead itself:
     `lead_id` is an SQL expression, the account's id the parameter "account_id". Its rows (of
