@@ -14,6 +14,11 @@ each time, for SQL that never changes. A PreparedQuery pays that once per proces
 `build` receives one sentinel per parameter and must pass each to the SQL unchanged (an equality on
 an int or string column; pick a sentinel that string functions like lower() leave as it is). The
 sentinels are found among the compiled parameters and swapped for the caller's values on each run.
+
+A write that must also find its rows and read a document in one round trip is one WITH statement
+composed of `Sql` pieces: compiled queries (`PreparedQuery.sql`, a parameter swapped for a column of
+another piece), inserts built from the models' meta (`insert_select_sql`), JSON built in Python about
+a row the statement finds (`json_sql`); `statement_rows` runs it.
 """
 
 import json
@@ -45,7 +50,11 @@ class _Compiled:
             raise ImproperlyConfigured(f"parameters {sorted(missing)} did not reach the compiled SQL unchanged")
 
     def bind(self, values: Mapping[str, Any]) -> list:
-        return [values[value] if kind == "name" else value for kind, value in self.params]
+        return _bind(self.params, values)
+
+
+def _bind(params: Sequence[tuple[str, Any]], values: Mapping[str, Any]) -> list:
+    return [values[value] if kind == "name" else value for kind, value in params]
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -68,7 +77,7 @@ class Sql:
         return Sql(other + self.text, self.params)
 
     def bind(self, values: Mapping[str, Any]) -> list:
-        return [values[value] if kind == "name" else value for kind, value in self.params]
+        return _bind(self.params, values)
 
 
 def sql_param(name: str, cast: str = "") -> Sql:

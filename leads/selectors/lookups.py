@@ -78,7 +78,6 @@ def _lead_by(key: str, test_mode: bool) -> PreparedQuery[Lead]:
 def asset_resolve(*, account: Account, model: type[A], ref: int | str) -> A:
     """The account's asset of this kind by id or exact name. A numeric string is tried as an id, then as
     a name. Another account's asset is reported exactly like a missing one."""
-    asset = None
     for query, values in asset_lookups(account_id=account.pk, model=model, ref=ref):
         asset = query.get(**values)
         if asset is not None:
