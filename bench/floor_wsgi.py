@@ -2,9 +2,10 @@
 the ORM, to show what this machine allows for that work.
 
 `/floor/leads/search` and `/floor/actions/assign_tag` do what the API does for the same requests, with
-the same SQL (compiled from the project's own queries), the same Redis scripts (throttle, hook
-wake-up) and the same password check, on a raw psycopg connection (autocommit, prepared statements)
-and one redis-py client per process. The response is the rows as JSON, not the lead document. Every
+the same SQL (compiled from the project's own queries; assign_tag's one statement finds the lead and
+the tag, writes the link with its event and reads the document), the same Redis scripts (throttle,
+hook wake-up) and the same password check, on a raw psycopg connection (autocommit, prepared
+statements) and one redis-py client per process. The response is the rows as JSON, not the lead document. Every
 other path goes to the Django application, so GET /healthz is the same ceiling as in the main run.
 Served by gunicorn as `floor_wsgi:application` with bench/ on the path; nothing else imports it.
 """
@@ -20,16 +21,16 @@ django.setup()
 
 import psycopg  # noqa: E402  (after django.setup(): the project's modules need settings)
 from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import connection as django_connection  # noqa: E402
 
 from accounts.crypto import api_password_matches  # noqa: E402
 from accounts.models import ApiCredential  # noqa: E402
 from accounts.selectors import _credential_by_key  # noqa: E402
 from accounts.throttling import request_count  # noqa: E402
-from kartra_integrations.prepared import _Compiled, _insert_pair_sql, _values  # noqa: E402
+from kartra_integrations.prepared import _Compiled, insert_params  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_detail_rows  # noqa: E402
-from leads.selectors.lookups import _asset_by, _lead_by_email  # noqa: E402
+from leads.selectors.lookups import _asset_by, _lead_by  # noqa: E402
+from leads.services.engagement import _tag_assign_statement  # noqa: E402
 from zaphooks.wake import dispatcher_wake  # noqa: E402
 
 django_application = get_wsgi_application()
@@ -39,10 +40,11 @@ def _compiled(query) -> _Compiled:
     return query._for(None, _Compiled)[1]
 
 
-CREDENTIAL, LEAD, TAG, DETAILS = (
-    _compiled(query) for query in (_credential_by_key, _lead_by_email, _asset_by(Tag, "name"), _lead_detail_rows)
-)
-ASSIGN_SQL, LINK_FIELDS, EVENT_FIELDS = _insert_pair_sql(LeadTag, LeadEvent, "default")
+LEAD_BY_EMAIL, TAG_BY_NAME = _lead_by("email", False), _asset_by(Tag, "name")
+CREDENTIAL, LEAD, DETAILS = (_compiled(query) for query in (_credential_by_key, LEAD_BY_EMAIL, _lead_detail_rows))
+# assign_tag's one statement (leads.services.engagement.lead_tag_assign_read), for a tag given by name.
+ASSIGN = _tag_assign_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,))
+LEAD_WIDTH, TAG_WIDTH = LEAD_BY_EMAIL.width(), TAG_BY_NAME.width()
 _database = None
 # The credential row starts with ApiCredential's own columns, in model order (by name: a new column
 # such as `kind` moved password_hash, and every floor request answered 401).
@@ -77,20 +79,20 @@ def _floor(environ, start_response):
     count, _ = request_count(f"throttle_account_{account_id}", 1)
     if environ["PATH_INFO"] == "/floor/leads/search":
         email = parse_qs(environ["QUERY_STRING"])["email"][0]
-        lead = _row(LEAD, account_id=account_id, email=email.lower())
-        message = "Lead found"
-    else:
-        data = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
-        lead = _row(LEAD, account_id=account_id, email=data["email"].lower())
-        tag = _row(TAG, account_id=account_id, value=data["tag"])
-        event = LeadEvent(account_id=account_id, lead_id=lead[0], action=LeadAction.ASSIGN_TAG, details={})
-        link = LeadTag(lead_id=lead[0], tag_id=tag[0])
-        values = _values(link, LINK_FIELDS, django_connection) + _values(event, EVENT_FIELDS, django_connection)
-        if _db().execute(ASSIGN_SQL, values).fetchone():
-            dispatcher_wake()
-        message = "Tag added to lead"
-    rows = _db().execute(DETAILS.sql, DETAILS.bind({"lead_id": lead[0], "account_id": account_id})).fetchall()
-    return _answer(start_response, "200 OK", {"message": message, "lead": lead, "rows": rows, "count": count})
+        lead = _row(LEAD, account_id=account_id, value=email.lower())
+        rows = _db().execute(DETAILS.sql, DETAILS.bind({"lead_id": lead[0], "account_id": account_id})).fetchall()
+        return _answer(start_response, "200 OK", {"message": "Lead found", "lead": lead, "rows": rows, "count": count})
+    data = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
+    event = LeadEvent(account_id=account_id, action=LeadAction.ASSIGN_TAG)
+    values = {"account_id": account_id, "lead.account_id": account_id, "lead.value": data["email"].lower()}
+    values |= {"tag0.account_id": account_id, "tag0.value": data["tag"]}
+    values |= insert_params(event, name="event") | insert_params(LeadTag(), name="link")
+    rows = _db().execute(ASSIGN.text, ASSIGN.bind(values)).fetchall()
+    if rows[0][LEAD_WIDTH + TAG_WIDTH]:
+        dispatcher_wake()
+    lead, details = rows[0][:LEAD_WIDTH], [row[LEAD_WIDTH + TAG_WIDTH + 1 :] for row in rows]
+    body = {"message": "Tag added to lead", "lead": lead, "rows": details, "count": count}
+    return _answer(start_response, "200 OK", body)
 
 
 def application(environ, start_response):

@@ -14,9 +14,17 @@ each time, for SQL that never changes. A PreparedQuery pays that once per proces
 `build` receives one sentinel per parameter and must pass each to the SQL unchanged (an equality on
 an int or string column; pick a sentinel that string functions like lower() leave as it is). The
 sentinels are found among the compiled parameters and swapped for the caller's values on each run.
+
+A write that must also find its rows and read a document in one round trip is one WITH statement
+composed of `Sql` pieces: compiled queries (`PreparedQuery.sql`, a parameter swapped for a column of
+another piece), inserts built from the models' meta (`insert_select_sql`), JSON built in Python about
+a row the statement finds (`json_sql`); `statement_rows` runs it.
 """
 
-from collections.abc import Callable, Sequence
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
@@ -41,8 +49,65 @@ class _Compiled:
         if missing:
             raise ImproperlyConfigured(f"parameters {sorted(missing)} did not reach the compiled SQL unchanged")
 
-    def bind(self, values: dict[str, Any]) -> list:
-        return [values[value] if kind == "name" else value for kind, value in self.params]
+    def bind(self, values: Mapping[str, Any]) -> list:
+        return _bind(self.params, values)
+
+
+def _bind(params: Sequence[tuple[str, Any]], values: Mapping[str, Any]) -> list:
+    return [values[value] if kind == "name" else value for kind, value in params]
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+@dataclass(frozen=True)
+class Sql:
+    """SQL text with its parameters, each a constant ("value", v) or a name bound at each run
+    ("name", n): pieces that `+` joins into one statement (see PreparedQuery.sql)."""
+
+    text: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __add__(self, other: "Sql | str") -> "Sql":
+        if isinstance(other, str):
+            return Sql(self.text + other, self.params)
+        return Sql(self.text + other.text, self.params + other.params)
+
+    def __radd__(self, other: str) -> "Sql":
+        return Sql(other + self.text, self.params)
+
+    def bind(self, values: Mapping[str, Any]) -> list:
+        return _bind(self.params, values)
+
+
+def sql_param(name: str, cast: str = "") -> Sql:
+    """A parameter bound by name at each run; `cast` where nothing else gives it a type."""
+    return Sql(f"%s::{cast}" if cast else "%s", (("name", name),))
+
+
+def sql_join(pieces: Sequence[Sql | str], separator: str = ", ") -> Sql:
+    joined = Sql("")
+    for position, piece in enumerate(pieces):
+        joined = joined + (separator if position else "") + piece
+    return joined
+
+
+def _as_sql(compiled: _Compiled, expressions: Mapping[str, str], prefix: str) -> Sql:
+    """The compiled query as Sql, each parameter named in `expressions` replaced by that SQL
+    expression (a column of another part of the statement), the others' names prefixed."""
+    params = iter(compiled.params)
+    kept: list[tuple[str, Any]] = []
+
+    def swap(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%%"
+        kind, value = next(params)
+        if kind == "name" and value in expressions:
+            return expressions[value]
+        kept.append((kind, prefix + value if kind == "name" else value))
+        return "%s"
+
+    return Sql(_PLACEHOLDER.sub(swap, compiled.sql), tuple(kept))
 
 
 class _CompiledModelQuery(_Compiled):
@@ -107,6 +172,23 @@ class PreparedQuery(Generic[M]):
             raise MultipleObjectsReturned(f"more than one {compiled.model.__name__} matched")
         return cast(M, compiled.instance(alias, rows[0])) if rows else None
 
+    def sql(self, *, using: str | None = None, prefix: str = "", **expressions: str) -> Sql:
+        """The query as a piece of a larger statement: parameters named in `expressions` replaced
+        by those SQL expressions, the others named `prefix` + their name."""
+        return _as_sql(self._for(using, _Compiled)[1], expressions, prefix)
+
+    def width(self, *, using: str | None = None) -> int:
+        """How many columns the query selects."""
+        return len(self._for(using, _CompiledModelQuery)[1].compiler.select)
+
+    def instance(self, row: Sequence, *, using: str | None = None) -> M | None:
+        """The instance from a row that starts with this query's columns (None when they are NULL:
+        an outer join that found nothing)."""
+        alias, compiled = self._for(using, _CompiledModelQuery)
+        if row[0] is None:
+            return None
+        return cast(M, compiled.instance(alias, tuple(row[: self.width(using=alias)])))
+
 
 def _is_sentinel(param: Any, names_by_sentinel: dict) -> bool:
     return isinstance(param, int | str) and not isinstance(param, bool) and param in names_by_sentinel
@@ -150,6 +232,96 @@ def _insert_pair_sql(model: type[models.Model], then: type[models.Model], alias:
         "SELECT * FROM inserted"
     )
     return sql, first_fields, then_fields
+
+
+def insert_select_sql(
+    model: type[models.Model],
+    *,
+    name: str,
+    source: str = "",
+    columns: Mapping[str, Sql | str] | None = None,
+    skip_conflicts: bool = False,
+    using: str = "default",
+) -> Sql:
+    """`INSERT INTO <model's table> SELECT ... [FROM <source>]`, a piece of a WITH statement: each
+    column from `columns` (attname -> SQL) when given, else the parameter "<name>.<attname>"
+    (insert_params gives them). Returns the primary key."""
+    columns = columns or {}
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = _insert_columns(model)
+    values = [
+        columns.get(field.attname) or sql_param(f"{name}.{field.attname}", field.cast_db_type(connection) or "")
+        for field in fields
+    ]
+    on_conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(field)) for field in fields)}) SELECT "  # noqa: S608 (identifiers from the models' meta)
+        + sql_join(values)
+        + (f" FROM {source}" if source else "")
+        + f"{on_conflict} RETURNING {quote(_column(model._meta.pk))}"
+    )
+
+
+def insert_params(obj: models.Model, *, name: str, using: str = "default") -> dict[str, Any]:
+    """The parameters of insert_select_sql(type(obj), name=name, ...) for this row."""
+    fields = _insert_columns(type(obj))
+    values = _values(obj, fields, connections[using])
+    return {f"{name}.{field.attname}": value for field, value in zip(fields, values, strict=True)}
+
+
+def insert_if_absent_reading(
+    obj: models.Model, read: Callable[[str], Sql], values: Mapping[str, Any]
+) -> list[tuple] | None:
+    """insert_if_absent(obj) and, in the same statement, the rows of the query `read(<the new
+    primary key as SQL>)` (its parameters bound from `values`; the same Sql for the same argument,
+    e.g. cached); None, and nothing inserted, when a row with the same unique key was there.
+    PostgreSQL only. The query reads the statement's snapshot: rows the insert adds are not in it."""
+    alias = router.db_for_write(type(obj))
+    pk = connections[alias].ops.quote_name(_column(obj._meta.pk))
+    statement = _insert_reading_sql(type(obj), alias, read(f"(SELECT {pk} FROM inserted)"))  # noqa: S608 (its own name)
+    rows = statement_rows(statement, {**values, **insert_params(obj, name="row", using=alias)}, using=alias)
+    if not rows:
+        return None
+    _inserted(obj, rows[0][:1], alias)
+    return [row[1:] for row in rows]
+
+
+@cache  # built once per model and query: composing it costs more than running it
+def _insert_reading_sql(model: type[models.Model], alias: str, read: Sql) -> Sql:
+    pk = connections[alias].ops.quote_name(_column(model._meta.pk))
+    return (
+        "WITH inserted AS ("  # noqa: S608 (identifiers from the models' meta)
+        + insert_select_sql(model, name="row", skip_conflicts=True, using=alias)
+        + f") SELECT inserted.{pk}, read.* FROM inserted LEFT JOIN ("  # noqa: S608
+        + read
+        + ") read ON true"
+    )
+
+
+def statement_rows(statement: Sql, values: Mapping[str, Any], *, using: str = "default") -> list[tuple]:
+    """Run a statement composed of Sql pieces with these named values: its rows as the database returns
+    them. One statement is atomic by itself: outside a transaction, no BEGIN and COMMIT round trips."""
+    with transaction.get_connection(using).cursor() as cursor:
+        cursor.execute(statement.text, statement.bind(values))
+        return cursor.fetchall()
+
+
+def json_sql(value: Any, stand_ins: Mapping[Any, str]) -> Sql:
+    """`value` (a JSON document built in Python) as a jsonb expression in which every leaf equal to
+    a stand-in is that SQL expression instead: a document whose rule lives in Python (an event's
+    details) about a row the statement itself finds."""
+    if isinstance(value, dict):
+        return (
+            "jsonb_build_object("
+            + sql_join(
+                [Sql("%s::text", (("value", key),)) + ", " + json_sql(item, stand_ins) for key, item in value.items()]
+            )
+            + ")"
+        )
+    if isinstance(value, int | str) and not isinstance(value, bool) and value in stand_ins:
+        return Sql(f"to_jsonb({stand_ins[value]})")
+    return Sql("%s::jsonb", (("value", json.dumps(value)),))
 
 
 def _values(obj: models.Model, fields: list[models.Field], connection) -> list:

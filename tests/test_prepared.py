@@ -1,5 +1,6 @@
 """PreparedQuery and insert_if_absent: the API's hot statements, compiled once per process."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -8,7 +9,15 @@ from django.db import IntegrityError, connection
 
 from accounts.models import ApiCredential
 from accounts.services import api_credentials_issue
-from kartra_integrations.prepared import PreparedQuery, insert, insert_if_absent
+from kartra_integrations.prepared import (
+    PreparedQuery,
+    Sql,
+    insert,
+    insert_if_absent,
+    insert_if_absent_reading,
+    json_sql,
+    statement_rows,
+)
 from leads.models import Lead, LeadAction, LeadEvent, LeadTag
 from tests.leads.factories import LeadFactory, TagFactory
 
@@ -146,3 +155,61 @@ def test_a_following_row_whose_primary_key_the_database_makes_is_refused():
     lead = LeadFactory()
     with pytest.raises(ImproperlyConfigured):
         insert_if_absent(_event(lead), then=LeadTag(lead=lead, tag=TagFactory()))
+
+
+# Statements composed of pieces (Sql)
+
+
+def test_a_query_as_a_piece_takes_an_expression_for_a_parameter_and_prefixes_the_others(account):
+    mine, theirs = LeadFactory(account=account), LeadFactory()
+    by_id = PreparedQuery(
+        lambda account_id, pk: Lead.objects.filter(account_id=account_id, pk=pk), account_id=-1, pk=-2
+    )
+    piece = (
+        "WITH wanted AS (SELECT %s::bigint AS id) "  # noqa: S608
+        + Sql("SELECT * FROM (")
+        + by_id.sql(prefix="lead.", pk="(SELECT id FROM wanted)")
+        + ") found"
+    )
+    statement = Sql(piece.text, (("name", "wanted"), *piece.params))
+    assert [row[0] for row in statement_rows(statement, {"wanted": mine.pk, "lead.account_id": account.pk})] == [
+        mine.pk
+    ]
+    assert statement_rows(statement, {"wanted": theirs.pk, "lead.account_id": account.pk}) == []
+
+
+def test_instance_builds_the_model_from_the_start_of_a_longer_row(account):
+    lead = LeadFactory(account=account)
+    by_id = PreparedQuery(lambda pk: Lead.objects.filter(pk=pk), pk=-3)
+    piece = Sql("SELECT found.*, 42 FROM (") + by_id.sql(pk=str(lead.pk)) + ") found"  # noqa: S608
+    row = statement_rows(piece, {})[0]
+    assert by_id.instance(row) == lead
+    assert by_id.instance((None,) * len(row)) is None
+
+
+def test_json_sql_swaps_stand_ins_for_columns_and_keeps_every_other_value():
+    document = {"tag": {"tag_id": -7, "tag_name": "{name}", "kept": [1, "two"], "flag": True}}
+    expression = json_sql(document, {-7: "t.id", "{name}": "t.name"})
+    source = Sql(" FROM (SELECT 5 AS id, %s::text AS name) t", (("name", "name"),))
+    rows = statement_rows("SELECT " + expression + source, {"name": 'a "quoted" ü'})  # noqa: S608
+    assert json.loads(rows[0][0]) == {
+        "tag": {"tag_id": 5, "tag_name": 'a "quoted" ü', "kept": [1, "two"], "flag": True}
+    }
+
+
+def test_insert_if_absent_reading_inserts_and_reads_in_one_statement(account, django_assert_num_queries):
+    existing = LeadFactory(account=account)
+    lead = Lead(account=account, email="new@example.com", date_joined=existing.date_joined)
+    others = PreparedQuery(
+        lambda account_id: Lead.objects.filter(account_id=account_id).values_list("id"), account_id=-4
+    )
+
+    def read(new_id: str) -> Sql:
+        return Sql(f"SELECT {new_id} AS new_id, o.* FROM (") + others.sql() + ") o"  # noqa: S608
+
+    with django_assert_num_queries(1):
+        rows = insert_if_absent_reading(lead, read, {"account_id": account.pk})
+    assert lead.pk is not None
+    assert rows == [(lead.pk, existing.pk)]  # the read does not see the row the statement inserts
+    duplicate = Lead(account=account, email="NEW@example.com", date_joined=existing.date_joined)
+    assert insert_if_absent_reading(duplicate, read, {"account_id": account.pk}) is None

@@ -3,15 +3,16 @@ lead or many in one query, and the event payload hook delivery sends."""
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import models
 from django.db.models import CharField, IntegerField, JSONField, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast
 
-from kartra_integrations.prepared import PreparedQuery
+from kartra_integrations.prepared import PreparedQuery, Sql
 from leads.models import (
     GDPR_STATUS_CODES,
     LEAD_PROFILE_FIELDS,
@@ -87,10 +88,31 @@ def _field_value(field_type: str, stored: str | None, options: list[tuple[int, i
 def lead_details(lead: Lead) -> dict:
     """THE lead document of the API and of hook payloads: one query besides the lead row, whatever
     the number of custom fields, tags, lists, sequences and memberships."""
-    rows: dict[str, list[tuple]] = defaultdict(list)
-    for row in _lead_detail_rows.rows(lead_id=lead.pk, account_id=lead.account_id):
-        rows[row[0]].append(row)
-    return _lead_document(lead, rows)
+    return lead_document_from_rows(lead, _lead_detail_rows.rows(lead_id=lead.pk, account_id=lead.account_id))
+
+
+@cache
+def lead_detail_rows_sql(*, lead_id: str) -> Sql:
+    """lead_details' query as a piece of a larger statement that finds or inserts the lead itself:
+    `lead_id` is an SQL expression, the account's id the parameter "account_id". Its rows (of
+    kind, id, name, status, number, number2, text) give lead_document_from_rows the document."""
+    return _lead_detail_rows.sql(lead_id=lead_id)
+
+
+def lead_document_from_rows(lead: Lead, rows: Iterable[Sequence[Any]], *, tags: Iterable[Any] = ()) -> dict:
+    """The document from rows of lead_details' query (a row whose kind is NULL, an outer join's
+    "nothing", is skipped), and `tags` the lead was given by the statement that read them (a
+    statement does not see its own inserts)."""
+    grouped: dict[str, list[tuple]] = defaultdict(list)
+    for row in rows:
+        if row[0] is not None:
+            grouped[row[0]].append(tuple(row))
+    grouped["tag"] += [_tag_row(tag) for tag in tags]
+    return _lead_document(lead, grouped)
+
+
+def _tag_row(tag: Any) -> tuple:
+    return ("tag", tag.pk, tag.name, None, None, None, None)
 
 
 def lead_document_build(
@@ -106,7 +128,7 @@ def lead_document_build(
     the same document code. custom_fields: (field, its options, stored value);
     lists: (list, status); sequences: (sequence, status, step); memberships: (level, status)."""
     rows: dict[str, list[tuple]] = defaultdict(list)
-    rows["tag"] = [("tag", tag.pk, tag.name, None, None, None, None) for tag in tags]
+    rows["tag"] = [_tag_row(tag) for tag in tags]
     rows["list"] = [("list", item.pk, item.name, status, None, None, None) for item, status in lists]
     rows["sequence"] = [("sequence", item.pk, item.name, status, step, None, None) for item, status, step in sequences]
     rows["membership"] = [

@@ -14,6 +14,7 @@ from leads.models import (
     Asset,
     CalendarClass,
     Lead,
+    LeadSource,
     Membership,
     MembershipLevel,
     PricePoint,
@@ -32,47 +33,72 @@ def _as_id(ref: Any) -> int | None:
     return ascii_int(ref)
 
 
-def lead_get(*, account: Account, id: int | str | None = None, email: str | None = None) -> Lead:
+def lead_get(
+    *, account: Account, id: int | str | None = None, email: str | None = None, test_mode: bool = False
+) -> Lead:
     """The account's lead by id or by email (case-insensitive); NotFound "No lead found" otherwise,
     including for another account's lead. The lead's `.account` is the caller's `account` object
     (already loaded, with its owner when the caller loaded it so), not a second copy joined in."""
-    lead_id = _as_id(id) if id is not None else None
-    lead = None
-    if lead_id is not None:
-        lead = _lead_by_id.get(account_id=account.pk, lead_id=lead_id)
-    elif id is None and email:
-        lead = _lead_by_email.get(account_id=account.pk, email=email.strip().lower())
+    lookup = lead_lookup(account_id=account.pk, id=id, email=email, test_mode=test_mode)
+    lead = lookup[0].get(**lookup[1]) if lookup is not None else None
     if lead is None:
         raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
     lead.account = account
     return lead
 
 
-# Nearly every API call looks up a lead: compiled once per process.
-_lead_by_id = PreparedQuery(
-    lambda account_id, lead_id: Lead.objects.filter(account_id=account_id, pk=lead_id),
-    account_id=-424242101,
-    lead_id=-424242102,
-)
-_lead_by_email = PreparedQuery(
-    lambda account_id, email: Lead.objects.filter(account_id=account_id).with_email(email),
-    account_id=-424242103,
-    email="{email}",
-)
+def lead_lookup(
+    *, account_id: int, id: int | str | None = None, email: str | None = None, test_mode: bool = False
+) -> tuple[PreparedQuery[Lead], dict[str, Any]] | None:
+    """The prepared query that finds the lead a call names, with its values (None: it names none).
+    The id wins over the email; with `test_mode` (a developer app in test mode) only a lead test
+    mode created (source api_test, never emailed) is found."""
+    if id is not None:
+        lead_id = _as_id(id)
+        if lead_id is None:
+            return None
+        return _lead_by("pk", test_mode), {"account_id": account_id, "value": lead_id}
+    if email:
+        return _lead_by("email", test_mode), {"account_id": account_id, "value": email.strip().lower()}
+    return None
+
+
+@cache
+def _lead_by(key: str, test_mode: bool) -> PreparedQuery[Lead]:
+    # Nearly every API call looks up a lead: compiled once per process.
+    def build(account_id: int, value: Any) -> models.QuerySet[Lead]:
+        leads = Lead.objects.filter(account_id=account_id)
+        if test_mode:
+            leads = leads.filter(source=LeadSource.API_TEST)
+        return leads.with_email(value) if key == "email" else leads.filter(pk=value)
+
+    return PreparedQuery(build, account_id=-424242101, value="{email}" if key == "email" else -424242102)
 
 
 def asset_resolve(*, account: Account, model: type[A], ref: int | str) -> A:
     """The account's asset of this kind by id or exact name. A numeric string is tried as an id, then as
     a name. Another account's asset is reported exactly like a missing one."""
-    asset = None
+    for query, values in asset_lookups(account_id=account.pk, model=model, ref=ref):
+        asset = query.get(**values)
+        if asset is not None:
+            return asset
+    raise asset_not_found(model, ref)
+
+
+def asset_lookups(*, account_id: int, model: type[A], ref: int | str) -> list[tuple[PreparedQuery[A], dict[str, Any]]]:
+    """The prepared queries that may find the asset `ref` names, in the order they are tried: by id
+    (a number or ASCII digits), then by exact name (a string)."""
+    lookups: list[tuple[PreparedQuery[A], dict[str, Any]]] = []
     asset_id = _as_id(ref)
     if asset_id is not None:
-        asset = _asset_by(model, "pk").get(account_id=account.pk, value=asset_id)
-    if asset is None and isinstance(ref, str) and ref.strip():
-        asset = _asset_by(model, "name").get(account_id=account.pk, value=ref.strip())
-    if asset is None:
-        raise NotFound(f'{model.kind_label()} "{ref}" does not exist', code=f"{model.kind}_not_found")
-    return asset
+        lookups.append((_asset_by(model, "pk"), {"account_id": account_id, "value": asset_id}))
+    if isinstance(ref, str) and ref.strip():
+        lookups.append((_asset_by(model, "name"), {"account_id": account_id, "value": ref.strip()}))
+    return lookups
+
+
+def asset_not_found(model: type[Asset], ref: int | str) -> NotFound:
+    return NotFound(f'{model.kind_label()} "{ref}" does not exist', code=f"{model.kind}_not_found")
 
 
 @cache

@@ -24,7 +24,9 @@ compose (the hosted form runs several in one transaction). An entry point that c
 one unit (a hosted page's submission, an import batch, an erasure, a platform event, a beat job's
 step) is `@lead_transaction(durable=True)`, which refuses to run nested. A service that writes one
 row with its event writes them in one statement (`_insert_with_event`) and opens no transaction:
-on PostgreSQL that statement is atomic by itself. Nothing is sent from inside a transaction: side
+on PostgreSQL that statement is atomic by itself. The API's hottest writes go further
+(`lead_tag_assign_read`, `lead_create_read`): finding the lead and the asset, the write with its
+event and the lead document's read are one statement, one round trip. Nothing is sent from inside a transaction: side
 effects (waking hook delivery, Celery tasks, emails) are registered with `lead_on_commit`, which
 uses Django's public `transaction.on_commit` (`once=True` for one wake-up per transaction however
 many events it wrote). A new lead's GDPR status is `new_lead_gdpr_status`'s, whatever creates it.
@@ -112,6 +114,7 @@ from .engagement import (
     lead_sequence_unsubscribe,
     lead_tag_assign,
     lead_tag_assign_by_ref,
+    lead_tag_assign_read,
     lead_tag_unassign,
     points_expire_due,
 )
@@ -136,6 +139,7 @@ from .leads import (
     custom_field_create,
     lead_blacklist_set,
     lead_create,
+    lead_create_read,
     lead_custom_fields_set,
     lead_gdpr_status_set,
     lead_update,
@@ -234,6 +238,7 @@ __all__ = [
     "lead_calendar_complete",
     "lead_calendar_subscribe",
     "lead_create",
+    "lead_create_read",
     "lead_custom_fields_set",
     "lead_erase",
     "lead_erased_locked",
@@ -260,6 +265,7 @@ __all__ = [
     "lead_split_test_link_click_record",
     "lead_tag_assign",
     "lead_tag_assign_by_ref",
+    "lead_tag_assign_read",
     "lead_tag_unassign",
     "lead_tracking_link_click_record",
     "lead_transaction",

@@ -48,9 +48,12 @@ class CommandResult:
     message: str
     lead: Lead | None = None
     objects: dict[str, Any] = field(default_factory=dict)  # what the command wrote: "transaction", "sale", ...
+    document: dict | None = None  # the lead's document, when the command's statement read it already
 
     @property
     def lead_document(self) -> dict | None:
+        if self.document is not None:
+            return self.document
         return lead_details(self.lead) if self.lead is not None else None
 
 
@@ -72,6 +75,18 @@ class CommandCall:
             raise
         except NotFound as error:
             raise ReferenceNotFound(error.message, code=error.code, reference=key) from None
+
+    def lead_named(self) -> dict[str, Any]:
+        """How the call names its lead, for a service that finds it in its own statement
+        (leads.selectors.lead_lookup's arguments): the lead a front door found, by its id."""
+        if self.lead is not None:
+            return {"lead_id": self.lead.pk}
+        inputs = self.inputs
+        return {
+            "lead_id": inputs.get("lead_id"),
+            "email": inputs.get("email"),
+            "test_mode": bool(inputs.get("test_mode")),
+        }
 
     @property
     def required_lead(self) -> Lead:
@@ -129,6 +144,9 @@ class Command:
     # "required": acts on an existing lead (lead_id / email, or a lead already found); "optional": a
     # lead given is checked against what the command touches; "none": takes no lead.
     lead: Literal["required", "optional", "none"] = "required"
+    # Finds its required lead itself, in the one statement that writes (CommandCall.lead_named):
+    # command_run looks it up only when a front door gave a Lead, to check it.
+    finds_lead: bool = False
     assets: tuple[str, ...] = ()  # inputs naming an asset or a part (by id or name)
     params: tuple[str, ...] = ()  # its other inputs
 

@@ -74,10 +74,10 @@ from leads.services.engagement import (
     lead_sequence_complete,
     lead_sequence_subscribe,
     lead_sequence_unsubscribe,
-    lead_tag_assign_by_ref,
+    lead_tag_assign_read,
     lead_tag_unassign,
 )
-from leads.services.leads import custom_field_create, lead_create, lead_update
+from leads.services.leads import custom_field_create, lead_create_read, lead_update
 
 __all__ = ["COMMANDS", "Command", "CommandCall", "CommandResult", "ReferenceNotFound", "command_run"]
 
@@ -99,14 +99,14 @@ def _custom_field_values(call: CommandCall) -> dict[str, Any] | None:
 def _create_lead(call: CommandCall) -> dict:
     profile = {name: value for name, value in call.inputs.items() if name in LEAD_PROFILE_FIELDS}
     source = LeadSource.API_TEST if call.inputs.get("test_mode") else LeadSource.API
-    lead = lead_create(
+    lead, document = lead_create_read(
         account=call.account,
         email=call.inputs["email"],
         source=source,
         custom_fields=_custom_field_values(call),
         **profile,
     )
-    return {"lead": lead}
+    return {"lead": lead, "document": document}
 
 
 def _edit_lead(call: CommandCall) -> dict:
@@ -120,10 +120,13 @@ def _edit_lead(call: CommandCall) -> dict:
     return {"lead": lead}
 
 
-def _assign_tag(call: CommandCall) -> None:
+def _assign_tag(call: CommandCall) -> dict:
     with call.reference("tag"):
         create = call.inputs.get("create_if_missing", False)
-        lead_tag_assign_by_ref(lead=call.required_lead, tag=call.inputs["tag"], create_if_missing=create)
+        lead, document = lead_tag_assign_read(
+            account=call.account, **call.lead_named(), tag=call.inputs["tag"], create_if_missing=create
+        )
+    return {"lead": lead, "document": document}
 
 
 def _subscribe_to_list(call: CommandCall) -> None:
@@ -204,7 +207,9 @@ _COMMANDS = (
         "create_lead", "Lead created", _create_lead, lead="none", params=("email", "test_mode", *_PROFILE_PARAMS)
     ),
     Command("edit_lead", "Lead edited", _edit_lead, params=("new_email", *_PROFILE_PARAMS)),
-    Command("assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",)),
+    Command(
+        "assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",), finds_lead=True
+    ),
     Command(
         "unassign_tag", "Tag removed from lead",
         lambda call: lead_tag_unassign(lead=call.required_lead, tag=call.asset(Tag)), assets=("tag",),
@@ -348,13 +353,11 @@ def _command_lead(*, command: Command, account: Account, inputs: dict[str, Any])
     if command.lead == "none" or (command.lead == "optional" and not {"lead", "lead_id", "email"} & set(inputs)):
         return None
     lead = inputs.get("lead")
-    if isinstance(lead, Lead):
-        if lead.account_id != account.pk:
-            raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
-    else:
-        lead = lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"))
-    if inputs.get("test_mode") and lead.source != LeadSource.API_TEST:
+    test_mode = bool(inputs.get("test_mode"))
+    if not isinstance(lead, Lead):
         # A test-mode caller acts only on the leads test mode created: none of them is ever emailed.
+        return lead_get(account=account, id=inputs.get("lead_id"), email=inputs.get("email"), test_mode=test_mode)
+    if lead.account_id != account.pk or (test_mode and lead.source != LeadSource.API_TEST):
         raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
     return lead
 
@@ -365,7 +368,11 @@ def command_run(*, name: str, account: Account, inputs: dict[str, Any]) -> Comma
     command = COMMANDS.get(name)
     if command is None:
         raise NotFound(f'Unknown command "{name}"', code="unknown_command")
-    lead = _command_lead(command=command, account=account, inputs=inputs)
+    lead = None
+    if not command.finds_lead or isinstance(inputs.get("lead"), Lead):
+        lead = _command_lead(command=command, account=account, inputs=inputs)
     written = command.run(CommandCall(account=account, lead=lead, inputs=inputs))
     objects = dict(written) if isinstance(written, dict) else {}
-    return CommandResult(message=command.message, lead=objects.pop("lead", lead), objects=objects)
+    return CommandResult(
+        message=command.message, lead=objects.pop("lead", lead), document=objects.pop("document", None), objects=objects
+    )

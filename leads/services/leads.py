@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from kartra_integrations.errors import ApplicationError
 from kartra_integrations.limits import ascii_int
-from kartra_integrations.prepared import insert_if_absent
+from kartra_integrations.prepared import insert_if_absent, insert_if_absent_reading
 from leads.models import (
     GDPR_FIELD_NAMES,
     LEAD_PROFILE_FIELDS,
@@ -31,6 +31,7 @@ from leads.models import (
     LeadSource,
     gdpr_transition_allowed,
 )
+from leads.selectors import lead_detail_rows_sql, lead_details, lead_document_from_rows
 from leads.services.transactions import lead_transaction
 
 GDPR_NOT_SETTABLE_MESSAGE = (
@@ -139,6 +140,41 @@ def lead_create(
 ) -> Lead:
     """Create a lead. Its GDPR status is new_lead_gdpr_status's: a lead created here is never
     accepted, whatever its address or IP (a hosted page records the visitor's consent after)."""
+    lead = _new_lead(account=account, email=email, source=source, profile=profile)
+    # A lone INSERT is atomic by itself (no BEGIN and COMMIT round trips); with custom fields, the
+    # lead and its values commit together.
+    with lead_transaction() if custom_fields else nullcontext():
+        # The per-account email constraint decides, in the insert itself: no look first, no race.
+        if not insert_if_absent(lead):
+            raise _lead_exists()
+        if custom_fields:
+            _custom_fields_write(lead=lead, values=custom_fields, new_lead=True)
+    return lead
+
+
+def lead_create_read(
+    *,
+    account: Account,
+    email: str,
+    source: LeadSource = LeadSource.API,
+    custom_fields: dict[str, Any] | None = None,
+    **profile: Any,
+) -> tuple[Lead, dict]:
+    """lead_create, answering with the lead's document too (what the API returns). Without custom
+    fields, the insert and the document's read are one statement: one round trip."""
+    if custom_fields:
+        lead = lead_create(account=account, email=email, source=source, custom_fields=custom_fields, **profile)
+        return lead, lead_details(lead)
+    lead = _new_lead(account=account, email=email, source=source, profile=profile)
+    rows = insert_if_absent_reading(
+        lead, lambda lead_id: lead_detail_rows_sql(lead_id=lead_id), {"account_id": account.pk}
+    )
+    if rows is None:
+        raise _lead_exists()
+    return lead, lead_document_from_rows(lead, rows)
+
+
+def _new_lead(*, account: Account, email: str, source: LeadSource, profile: dict[str, Any]) -> Lead:
     _check_profile_fields(profile)
     email = _clean_email(email)
     now = timezone.now()
@@ -152,15 +188,11 @@ def lead_create(
         **{name: _profile_value(name, value) for name, value in profile.items()},
     )
     _full_clean_lead(lead)
-    # A lone INSERT is atomic by itself (no BEGIN and COMMIT round trips); with custom fields, the
-    # lead and its values commit together.
-    with lead_transaction() if custom_fields else nullcontext():
-        # The per-account email constraint decides, in the insert itself: no look first, no race.
-        if not insert_if_absent(lead):
-            raise _field_error("email", LEAD_EXISTS_MESSAGE, code="lead_exists")
-        if custom_fields:
-            _custom_fields_write(lead=lead, values=custom_fields, new_lead=True)
     return lead
+
+
+def _lead_exists() -> ApplicationError:
+    return _field_error("email", LEAD_EXISTS_MESSAGE, code="lead_exists")
 
 
 @lead_transaction

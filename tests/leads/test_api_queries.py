@@ -111,6 +111,24 @@ def test_each_action_within_budget_with_django_assert(account, busy, django_asse
     assert response.status_code in (200, 201)
 
 
+@pytest.mark.parametrize(
+    ("command", "body"),
+    [("assign_tag", {"tag": "Fresh tag"}), ("create_lead", {"email": "new@example.com", "first_name": "Ann"})],
+)
+def test_assign_tag_and_create_lead_are_one_query_after_authentication(account, busy, command, body):
+    """Finding the lead and the tag, the write with its event and the lead document: one statement."""
+    client = _client(account)
+
+    def count(path: str, data: dict) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            client.post(path, data, format="json")
+        return len(queries)
+
+    count("/api/v1/actions/no_such_command", {})  # the once-a-minute last_used_at stamp, out of the way
+    authentication = count("/api/v1/actions/no_such_command", {})
+    assert count(f"/api/v1/actions/{command}", {"email": busy["lead"].email, **body}) == authentication + 1
+
+
 def test_lead_details_cost_the_same_for_an_empty_and_a_busy_lead(account, django_assert_num_queries):
     quiet, busy = f.LeadFactory(account=account), f.LeadFactory(account=account)
     _busy_lead(account, busy, 5)
