@@ -76,9 +76,9 @@ RATE_WINDOW_SECONDS = 1  # the platform counts calls per second
 
 
 def _rate_limit(api_app: ApiApp) -> None:
-    count, seconds_left = request_count(f"throttle_api_app_{api_app.pk}", RATE_WINDOW_SECONDS)
-    if count > settings.COMMAND_API_RATE_PER_APP:
-        raise RateLimited(retry_after=max(seconds_left, 1))
+    counted = request_count(f"throttle_api_app_{api_app.pk}", RATE_WINDOW_SECONDS)
+    if counted.count > settings.COMMAND_API_RATE_PER_APP:
+        raise RateLimited(retry_after=max(counted.seconds_left, 1))
 
 
 def ip_allowed(api_app: ApiApp, address: str) -> bool:
