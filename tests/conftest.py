@@ -5,7 +5,6 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.credential_cache import verified_credentials
-
 from tests.accounts.factories import (
     PASSWORD,
     AccountFactory,
