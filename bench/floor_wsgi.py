@@ -2,9 +2,11 @@
 the ORM, to show what this machine allows for that work.
 
 `/floor/leads/search` and `/floor/actions/assign_tag` do what the API does for the same requests, with
-the same SQL (compiled from the project's own queries), the same Redis scripts (throttle, hook
-wake-up) and the same password check, on a raw psycopg connection (autocommit, prepared statements)
-and one redis-py client per process. The response is the rows as JSON, not the lead document. Every
+the same SQL (compiled from the project's own queries), the same Redis scripts (throttle with the
+credential epoch, hook wake-up) on a raw psycopg connection (autocommit, prepared statements) and one
+redis-py client per process. Authentication is the API's own function (accounts.credential_cache): the
+password's digest, the process's verified credentials and the throttle script that reads the epoch;
+PostgreSQL only on a key's first requests, as in the API. The response is the rows as JSON, not the lead document. Every
 other path goes to the Django application, so GET /healthz is the same ceiling as in the main run.
 Served by gunicorn as `floor_wsgi:application` with bench/ on the path; nothing else imports it.
 """
@@ -22,10 +24,7 @@ import psycopg  # noqa: E402  (after django.setup(): the project's modules need 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection as django_connection  # noqa: E402
 
-from accounts.crypto import api_password_matches  # noqa: E402
-from accounts.models import ApiCredential  # noqa: E402
-from accounts.selectors import _credential_by_key  # noqa: E402
-from accounts.throttling import request_count  # noqa: E402
+from accounts.credential_cache import api_credential_authenticate  # noqa: E402
 from kartra_integrations.prepared import _Compiled, _insert_pair_sql, _values  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_detail_rows  # noqa: E402
@@ -39,16 +38,9 @@ def _compiled(query) -> _Compiled:
     return query._for(None, _Compiled)[1]
 
 
-CREDENTIAL, LEAD, TAG, DETAILS = (
-    _compiled(query) for query in (_credential_by_key, _lead_by_email, _asset_by(Tag, "name"), _lead_detail_rows)
-)
+LEAD, TAG, DETAILS = (_compiled(query) for query in (_lead_by_email, _asset_by(Tag, "name"), _lead_detail_rows))
 ASSIGN_SQL, LINK_FIELDS, EVENT_FIELDS = _insert_pair_sql(LeadTag, LeadEvent, "default")
 _database = None
-# The credential row starts with ApiCredential's own columns, in model order (by name: a new column
-# such as `kind` moved password_hash, and every floor request answered 401).
-_CREDENTIAL_COLUMNS = [field.attname for field in ApiCredential._meta.concrete_fields]
-PASSWORD_HASH = _CREDENTIAL_COLUMNS.index("password_hash")
-ACCOUNT_ID = _CREDENTIAL_COLUMNS.index("account_id")
 
 
 def _db() -> psycopg.Connection:
@@ -70,11 +62,10 @@ def _answer(start_response, status: str, body: dict) -> list[bytes]:
 
 def _floor(environ, start_response):
     api_key, _, password = base64.b64decode(environ["HTTP_AUTHORIZATION"].split()[1]).decode().partition(":")
-    credential = _row(CREDENTIAL, api_key=api_key)
-    if credential is None or not api_password_matches(password, credential[PASSWORD_HASH]):
+    credential, counted = api_credential_authenticate(api_key=api_key, password=password)
+    if credential is None or counted is None:
         return _answer(start_response, "401 Unauthorized", {"message": "Invalid API credentials"})
-    account_id = credential[ACCOUNT_ID]
-    count, _ = request_count(f"throttle_account_{account_id}", 1)
+    account_id = credential.account_id
     if environ["PATH_INFO"] == "/floor/leads/search":
         email = parse_qs(environ["QUERY_STRING"])["email"][0]
         lead = _row(LEAD, account_id=account_id, email=email.lower())
@@ -90,7 +81,7 @@ def _floor(environ, start_response):
             dispatcher_wake()
         message = "Tag added to lead"
     rows = _db().execute(DETAILS.sql, DETAILS.bind({"lead_id": lead[0], "account_id": account_id})).fetchall()
-    return _answer(start_response, "200 OK", {"message": message, "lead": lead, "rows": rows, "count": count})
+    return _answer(start_response, "200 OK", {"message": message, "lead": lead, "rows": rows, "count": counted.count})
 
 
 def application(environ, start_response):
