@@ -21,6 +21,8 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from kartra_integrations.redis_client import redis_client
+
 from .crypto import hash_api_password
 from .models import ApiCredential
 from .selectors import api_credential_get_by_key
@@ -64,32 +66,70 @@ class VerifiedCredentials:
 verified_credentials = VerifiedCredentials()
 
 
+class CredentialLookup:
+    """One request's API key and password against the process's verified credentials.
+
+    `account_id` names the account whose epoch the request's rate script should read (None: not
+    verified here yet); `served(epoch)` is the credential when that epoch allows it; otherwise the
+    caller reads PostgreSQL, checks the password against `digest`, and `remember`s what it found."""
+
+    def __init__(self, api_key: str, password: str, cache: VerifiedCredentials = verified_credentials):
+        self.key = (api_key, hash_api_password(password))
+        self.cache = cache
+        self.known = cache.get(self.key)
+        self.verified_at = time.monotonic()  # before any PostgreSQL read of this request
+
+    @property
+    def digest(self) -> str:
+        return self.key[1]
+
+    @property
+    def account_id(self) -> int | None:
+        # An API key never moves to another account: the entry names the account to count and ask.
+        return self.known.credential.account_id if self.known is not None else None
+
+    def password_matches(self, credential: ApiCredential) -> bool:
+        return bool(credential.password_hash) and hmac.compare_digest(self.digest, credential.password_hash)
+
+    def served(self, counted: Counted) -> ApiCredential | None:
+        """The verified credential if `counted` (the script run with `account_id`'s epoch) allows it."""
+        if self.known is None:
+            return None
+        epoch = counted.credential_epoch
+        if epoch is None:  # Redis unavailable: nothing cached is trusted again
+            self.cache.clear()
+            return None
+        if epoch == self.known.epoch and self.verified_at - self.known.verified_at < VERIFIED_CREDENTIAL_MAX_AGE:
+            return self.known.credential
+        return None
+
+    def remember(self, credential: ApiCredential, counted: Counted | None) -> None:
+        """Keep a credential just read from PostgreSQL whose password matched. Servable under the epoch
+        `counted` read before that read, if it did (`account_id` known); otherwise recorded unservable,
+        for its account to be known to the next request."""
+        if redis_client() is None:  # no REDIS_URL: no epoch, no cache
+            return
+        epoch = counted.credential_epoch if self.known is not None and counted is not None else None
+        self.cache.put(self.key, _Verified(credential, epoch, self.verified_at))
+
+    def forget(self) -> None:
+        self.cache.discard(self.key)
+
+
 def api_credential_authenticate(
     *, api_key: str, password: str, cache: VerifiedCredentials = verified_credentials
 ) -> tuple[ApiCredential | None, Counted | None]:
     """The credential this API key and password open (None: they open none), and the request counted in
-    its account's rate window with the same script that read the epoch (None when refused unseen)."""
-    key = (api_key, hash_api_password(password))
-    known = cache.get(key)
-    counted = None
-    if known is not None:
-        # An API key never moves to another account: the entry names the account to count and ask.
-        counted = account_request_count(known.credential.account_id)
-        epoch = counted.credential_epoch
-        if epoch is None:
-            cache.clear()
-        elif epoch == known.epoch and time.monotonic() - known.verified_at < VERIFIED_CREDENTIAL_MAX_AGE:
-            api_credential_mark_used(credential=known.credential)
-            return known.credential, counted
-    verified_at = time.monotonic()
-    credential = api_credential_get_by_key(api_key=api_key)
-    if credential is None or not credential.password_hash or not hmac.compare_digest(key[1], credential.password_hash):
-        cache.discard(key)
-        return None, counted
-    if counted is None:
-        counted = account_request_count(credential.account_id)
-        epoch = None  # read after the credential: only tells that the account is known now
-    if counted.credential_epoch is not None:
-        cache.put(key, _Verified(credential, epoch, verified_at))
+    its account's rate window by the script that read the epoch (None when refused unseen)."""
+    lookup = CredentialLookup(api_key, password, cache)
+    counted = account_request_count(lookup.account_id) if lookup.account_id is not None else None
+    credential = lookup.served(counted) if counted is not None else None
+    if credential is None:
+        credential = api_credential_get_by_key(api_key=api_key)
+        if credential is None or not lookup.password_matches(credential):
+            lookup.forget()
+            return None, counted
+        lookup.remember(credential, counted)
+        counted = counted or account_request_count(credential.account_id)
     api_credential_mark_used(credential=credential)
     return credential, counted
