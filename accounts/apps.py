@@ -5,4 +5,5 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from . import login_lockout, schema  # noqa: F401  (the login-lockout reset; the OpenAPI authentication scheme)
+        # The login-lockout reset; the OpenAPI authentication scheme; the credential epoch's bumps.
+        from . import login_lockout, schema, signals  # noqa: F401

@@ -1,11 +1,16 @@
 import ipaddress
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
+import redis
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+
+from kartra_integrations.redis_client import redis_client
 
 from .crypto import hash_api_password, new_api_key, new_api_password, new_app_id
 from .models import (
@@ -20,6 +25,9 @@ from .models import (
     Role,
     User,
 )
+from .throttling import credential_epoch_key, new_credential_epoch
+
+logger = logging.getLogger(__name__)
 
 # Writing last_used_at on every request would cost a write per call; a minute's precision is
 # all an owner needs to see whether Zapier still uses the key.
@@ -41,6 +49,26 @@ class IssuedCredentials:
     api_key: str
     api_password: str  # shown once, never stored
     kind: str = CredentialKind.ZAPIER
+
+
+def credential_epoch_bump(*, account_id: int) -> None:
+    """After the current transaction commits, replace the account's credential epoch: every process's
+    verified credentials of the account (accounts.credential_cache) are checked in PostgreSQL again on
+    their next request. Call it wherever what the account's credentials may do changes through a
+    queryset update; a save or delete of an Account, ApiCredential or owner bumps it already
+    (accounts.signals). After commit, so that no request can verify the old rows under the new epoch."""
+    transaction.on_commit(partial(_credential_epoch_replace, account_id))
+
+
+def _credential_epoch_replace(account_id: int) -> None:
+    client = redis_client()
+    if client is None:  # no REDIS_URL: nothing is cached (accounts.credential_cache)
+        return
+    try:
+        client.set(credential_epoch_key(account_id), new_credential_epoch())
+    except redis.RedisError:
+        # Requests see Redis down too and read PostgreSQL; cached entries expire within a minute.
+        logger.error("credential epoch of account %s not replaced", account_id, exc_info=True)
 
 
 @transaction.atomic
@@ -94,6 +122,7 @@ def api_credentials_regenerate(*, account: Account, kind: str, confirmed_key: st
     )
     if not updated:
         raise ApiCredentialsChanged("These credentials changed since the regeneration was confirmed.")
+    credential_epoch_bump(account_id=account.pk)
     return issued
 
 
@@ -107,6 +136,7 @@ def api_password_create(*, account: Account, kind: str) -> IssuedCredentials:
     )
     if not updated:
         raise ApiPasswordExists("This credential has a password already; regenerate it to get a new one.")
+    credential_epoch_bump(account_id=account.pk)
     api_key = ApiCredential.objects.values_list("api_key", flat=True).get(account=account, kind=kind)
     return IssuedCredentials(api_key=api_key, api_password=password, kind=kind)
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, ApiApp, ApiAppMode, User
-from accounts.services import api_app_make_live
+from accounts.services import api_app_make_live, credential_epoch_bump
 from kartra_integrations.errors import ApplicationError
 from zaphooks.services import account_subscriptions_stop
 
@@ -194,6 +194,7 @@ def _activate_by_policy(*, actor: User, account: Account, stated_use: str, evalu
     )
     Account.objects.filter(pk=account.pk).update(zapier_activated=True)
     account.zapier_activated = True
+    credential_epoch_bump(account_id=account.pk)
     policy = evaluation.policy
     values = ", ".join(f"{key}={value}" for key, value in policy.values().items())
     changed = f" (last changed {policy.updated_at:%Y-%m-%d %H:%M} UTC)" if policy.updated_at else ""
@@ -391,6 +392,7 @@ def request_decide(
     elif outcome == Outcome.APPROVED:
         Account.objects.filter(pk=activation_request.account_id).update(zapier_activated=True)
         activation_request.account.zapier_activated = True
+        credential_epoch_bump(account_id=activation_request.account_id)
     _audit(
         actor=actor,
         account=activation_request.account,

@@ -3,9 +3,12 @@ the ORM, to show what this machine allows for that work.
 
 `/floor/leads/search` and `/floor/actions/assign_tag` do what the API does for the same requests, with
 the same SQL (compiled from the project's own queries; assign_tag's one statement finds the lead and
-the tag, writes the link with its event and reads the document), the same Redis scripts (throttle,
-hook wake-up) and the same password check, on a raw psycopg connection (autocommit, prepared
-statements) and one redis-py client per process. The response is the rows as JSON, not the lead document. Every
+the tag, writes the link with its event and reads the document), the same Redis scripts (throttle
+with the credential epoch, hook wake-up) on a raw psycopg connection (autocommit, prepared
+statements) and one redis-py client per process. Authentication is the API's own function
+(accounts.credential_cache): the password's digest, the process's verified credentials and the
+throttle script that reads the epoch; PostgreSQL only on a key's first requests, as in the API.
+The response is the rows as JSON, not the lead document. Every
 other path goes to the Django application, so GET /healthz is the same ceiling as in the main run.
 Served by gunicorn as `floor_wsgi:application` with bench/ on the path; nothing else imports it.
 """
@@ -22,10 +25,7 @@ django.setup()
 import psycopg  # noqa: E402  (after django.setup(): the project's modules need settings)
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-from accounts.crypto import api_password_matches  # noqa: E402
-from accounts.models import ApiCredential  # noqa: E402
-from accounts.selectors import _credential_by_key  # noqa: E402
-from accounts.throttling import request_count  # noqa: E402
+from accounts.credential_cache import api_credential_authenticate  # noqa: E402
 from kartra_integrations.prepared import _Compiled, insert_params  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_detail_rows  # noqa: E402
@@ -41,16 +41,11 @@ def _compiled(query) -> _Compiled:
 
 
 LEAD_BY_EMAIL, TAG_BY_NAME = _lead_by("email", False), _asset_by(Tag, "name")
-CREDENTIAL, LEAD, DETAILS = (_compiled(query) for query in (_credential_by_key, LEAD_BY_EMAIL, _lead_detail_rows))
+LEAD, DETAILS = (_compiled(query) for query in (LEAD_BY_EMAIL, _lead_detail_rows))
 # assign_tag's one statement (leads.services.engagement.lead_tag_assign_read), for a tag given by name.
 ASSIGN = _tag_assign_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,))
 LEAD_WIDTH, TAG_WIDTH = LEAD_BY_EMAIL.width(), TAG_BY_NAME.width()
 _database = None
-# The credential row starts with ApiCredential's own columns, in model order (by name: a new column
-# such as `kind` moved password_hash, and every floor request answered 401).
-_CREDENTIAL_COLUMNS = [field.attname for field in ApiCredential._meta.concrete_fields]
-PASSWORD_HASH = _CREDENTIAL_COLUMNS.index("password_hash")
-ACCOUNT_ID = _CREDENTIAL_COLUMNS.index("account_id")
 
 
 def _db() -> psycopg.Connection:
@@ -72,16 +67,16 @@ def _answer(start_response, status: str, body: dict) -> list[bytes]:
 
 def _floor(environ, start_response):
     api_key, _, password = base64.b64decode(environ["HTTP_AUTHORIZATION"].split()[1]).decode().partition(":")
-    credential = _row(CREDENTIAL, api_key=api_key)
-    if credential is None or not api_password_matches(password, credential[PASSWORD_HASH]):
+    credential, counted = api_credential_authenticate(api_key=api_key, password=password)
+    if credential is None or counted is None:
         return _answer(start_response, "401 Unauthorized", {"message": "Invalid API credentials"})
-    account_id = credential[ACCOUNT_ID]
-    count, _ = request_count(f"throttle_account_{account_id}", 1)
+    account_id = credential.account_id
     if environ["PATH_INFO"] == "/floor/leads/search":
         email = parse_qs(environ["QUERY_STRING"])["email"][0]
         lead = _row(LEAD, account_id=account_id, value=email.lower())
         rows = _db().execute(DETAILS.sql, DETAILS.bind({"lead_id": lead[0], "account_id": account_id})).fetchall()
-        return _answer(start_response, "200 OK", {"message": "Lead found", "lead": lead, "rows": rows, "count": count})
+        body = {"message": "Lead found", "lead": lead, "rows": rows, "count": counted.count}
+        return _answer(start_response, "200 OK", body)
     data = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
     event = LeadEvent(account_id=account_id, action=LeadAction.ASSIGN_TAG)
     values = {"account_id": account_id, "lead.account_id": account_id, "lead.value": data["email"].lower()}
@@ -91,7 +86,7 @@ def _floor(environ, start_response):
     if rows[0][LEAD_WIDTH + TAG_WIDTH]:
         dispatcher_wake()
     lead, details = rows[0][:LEAD_WIDTH], [row[LEAD_WIDTH + TAG_WIDTH + 1 :] for row in rows]
-    body = {"message": "Tag added to lead", "lead": lead, "rows": details, "count": count}
+    body = {"message": "Tag added to lead", "lead": lead, "rows": details, "count": counted.count}
     return _answer(start_response, "200 OK", body)
 
 

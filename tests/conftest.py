@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.credential_cache import verified_credentials
 from tests.accounts.factories import (
     PASSWORD,
     AccountFactory,
@@ -15,8 +16,10 @@ from tests.accounts.factories import (
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters live in the cache; each test starts with a fresh budget.
+    # Throttle counters and credential epochs live in the cache's Redis; each test starts with a fresh
+    # budget and no credential verified by an earlier one.
     cache.clear()
+    verified_credentials.clear()
 
 
 @pytest.fixture

@@ -62,9 +62,9 @@ def hosted_throttled(view):
             ip = client_ip(request)
         except ClientIpError as exc:
             return _error_page(request, "Cannot verify your connection", str(exc), 400)
-        count, seconds_left = request_count(_throttle_key(ip), HOSTED_WINDOW_SECONDS)
-        if count > HOSTED_REQUESTS_PER_WINDOW:
-            wait = max(seconds_left, 1)
+        counted = request_count(_throttle_key(ip), HOSTED_WINDOW_SECONDS)
+        if counted.count > HOSTED_REQUESTS_PER_WINDOW:
+            wait = max(counted.seconds_left, 1)
             response = _error_page(
                 request,
                 "Too many requests",

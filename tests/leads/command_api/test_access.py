@@ -150,3 +150,55 @@ def test_a_body_that_cannot_be_parsed_is_400_naming_the_field(call):
     assert body["code"] == "parse_error"
     assert body["status"] == "Error"
     assert list(body["fields"]) == ["lead"]
+
+
+# The credential verified once per process (accounts.credential_cache), as on /api/v1.
+
+
+@pytest.fixture
+def verified(call):
+    """Two calls: the first reads the credential before its account's epoch is known, the second
+    verifies it under the epoch, so later calls are served from the process."""
+    for _ in range(2):
+        assert call(TAGS).json()["status"] == "Success"
+
+
+def test_a_verified_credential_is_not_read_again(call, verified):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert call(TAGS).json()["status"] == "Success"
+    assert not [query for query in queries if 'FROM "accounts_apicredential"' in query["sql"]]
+
+
+def test_a_wrong_password_after_a_verified_call_is_233(call, account, live_app, verified):
+    _error(call({**TAGS, "api_password": "wrong"}), 233)
+
+
+def test_a_regenerated_credential_is_refused_on_the_next_call(
+    call, account, verified, django_capture_on_commit_callbacks
+):
+    from accounts.models import CredentialKind
+    from accounts.services import api_credentials_regenerate
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api_credentials_regenerate(account=account, kind=CredentialKind.ZAPIER, confirmed_key=account.issued.api_key)
+    _error(call(TAGS), 203)
+
+
+def test_a_deactivated_owner_is_refused_on_the_next_call(call, account, verified, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        account.owner.is_active = False
+        account.owner.save()
+    _error(call(TAGS), 204)
+
+
+def test_a_platform_credential_verified_on_the_events_endpoint_is_still_203(call, account):
+    from tests.conftest import platform_api_client_for
+
+    platform = platform_api_client_for(account)
+    for _ in range(2):
+        platform.post("/api/v1/events", {}, format="json")
+    issued = account.platform_issued
+    _error(call({**TAGS, "api_key": issued.api_key, "api_password": issued.api_password}), 203)
