@@ -2,8 +2,9 @@
 the ORM, to show what this machine allows for that work.
 
 `/floor/leads/search` and `/floor/actions/assign_tag` do what the API does for the same requests, with
-the same SQL (compiled from the project's own queries; assign_tag's one statement finds the lead and
-the tag, writes the link with its event and reads the document), the same Redis scripts (throttle
+the same SQL (compiled from the project's own queries: search's one statement finds the lead and reads
+its document; assign_tag's finds the lead and the tag, writes the link with its event and reads the
+document), the same Redis scripts (throttle
 with the credential epoch, hook wake-up) on a raw psycopg connection (autocommit, prepared
 statements) and one redis-py client per process. Authentication is the API's own function
 (accounts.credential_cache): the password's digest, the process's verified credentials and the
@@ -26,9 +27,9 @@ import psycopg  # noqa: E402  (after django.setup(): the project's modules need 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from accounts.credential_cache import api_credential_authenticate  # noqa: E402
-from kartra_integrations.prepared import _Compiled, insert_params  # noqa: E402
+from kartra_integrations.prepared import insert_params  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
-from leads.selectors.lead_document import _lead_detail_rows  # noqa: E402
+from leads.selectors.lead_document import _lead_with_details_statement  # noqa: E402
 from leads.selectors.lookups import _asset_by, _lead_by  # noqa: E402
 from leads.services.engagement import _tag_assign_statement  # noqa: E402
 from zaphooks.wake import dispatcher_wake  # noqa: E402
@@ -36,12 +37,9 @@ from zaphooks.wake import dispatcher_wake  # noqa: E402
 django_application = get_wsgi_application()
 
 
-def _compiled(query) -> _Compiled:
-    return query._for(None, _Compiled)[1]
-
-
 LEAD_BY_EMAIL, TAG_BY_NAME = _lead_by("email", False), _asset_by(Tag, "name")
-LEAD, DETAILS = (_compiled(query) for query in (LEAD_BY_EMAIL, _lead_detail_rows))
+# search's one statement (leads.selectors.lead_get_with_details): the lead and its document.
+SEARCH = _lead_with_details_statement(LEAD_BY_EMAIL)
 # assign_tag's one statement (leads.services.engagement.lead_tag_assign_read), for a tag given by name.
 ASSIGN = _tag_assign_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,))
 LEAD_WIDTH, TAG_WIDTH = LEAD_BY_EMAIL.width(), TAG_BY_NAME.width()
@@ -53,10 +51,6 @@ def _db() -> psycopg.Connection:
     if _database is None or _database.closed:
         _database = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=0)
     return _database
-
-
-def _row(compiled: _Compiled, **values):
-    return _db().execute(compiled.sql, compiled.bind(values)).fetchone()
 
 
 def _answer(start_response, status: str, body: dict) -> list[bytes]:
@@ -73,9 +67,10 @@ def _floor(environ, start_response):
     account_id = credential.account_id
     if environ["PATH_INFO"] == "/floor/leads/search":
         email = parse_qs(environ["QUERY_STRING"])["email"][0]
-        lead = _row(LEAD, account_id=account_id, value=email.lower())
-        rows = _db().execute(DETAILS.sql, DETAILS.bind({"lead_id": lead[0], "account_id": account_id})).fetchall()
-        body = {"message": "Lead found", "lead": lead, "rows": rows, "count": counted.count}
+        values = {"account_id": account_id, "lead.account_id": account_id, "lead.value": email.lower()}
+        rows = _db().execute(SEARCH.text, SEARCH.bind(values)).fetchall()
+        lead, details = rows[0][:LEAD_WIDTH], [row[LEAD_WIDTH:] for row in rows]
+        body = {"message": "Lead found", "lead": lead, "rows": details, "count": counted.count}
         return _answer(start_response, "200 OK", body)
     data = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
     event = LeadEvent(account_id=account_id, action=LeadAction.ASSIGN_TAG)

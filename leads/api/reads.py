@@ -41,8 +41,7 @@ from leads.api.responses import (
 from leads.models import RecurringSubscription, Transaction
 from leads.selectors import (
     LEAD_NOT_FOUND,
-    lead_details,
-    lead_get,
+    lead_get_with_details,
     subscription_list,
     transaction_list,
 )
@@ -105,8 +104,8 @@ class LeadDetailApi(APIView):
         responses={200: LeadDetailsOutput, 404: LEAD_NOT_FOUND_RESPONSE} | COMMON_ERRORS,
     )
     def get(self, request: Request, lead_id: str):
-        lead = lead_get(account=request_account(request), id=lead_id)
-        return Response(lead_details(lead))
+        _lead, details = lead_get_with_details(account=request_account(request), id=lead_id)
+        return Response(details)
 
 
 class LeadSearchInput(serializers.Serializer):
@@ -134,12 +133,14 @@ class LeadSearchApi(APIView):
         query = LeadSearchInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            lead = lead_get(account=request_account(request), email=query.validated_data["email"])
+            _lead, details = lead_get_with_details(
+                account=request_account(request), email=query.validated_data["email"]
+            )
         except ApplicationError as error:
             if error.code != "lead_not_found":
                 raise
             return Response({"message": LEAD_NOT_FOUND, "lead": None})
-        return Response({"message": LEAD_FOUND, "lead": lead_details(lead)})
+        return Response({"message": LEAD_FOUND, "lead": details})
 
 
 class _FilteredListApi(ListAPIView):

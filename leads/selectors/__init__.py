@@ -23,6 +23,7 @@ from .lead_document import (
     lead_details_many,
     lead_document_build,
     lead_document_from_rows,
+    lead_get_with_details,
     reaches_score_matches,
 )
 from .lookups import (
@@ -68,6 +69,7 @@ __all__ = [
     "lead_details_many",
     "lead_document_build",
     "lead_document_from_rows",
+    "lead_get_with_details",
     "lead_get",
     "lead_lookup",
     "lead_history",

@@ -8,11 +8,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import CharField, IntegerField, JSONField, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast
 
-from kartra_integrations.prepared import PreparedQuery, Sql
+from accounts.models import Account
+from kartra_integrations.errors import NotFound
+from kartra_integrations.prepared import PreparedQuery, Sql, statement_rows
 from leads.models import (
     GDPR_STATUS_CODES,
     LEAD_PROFILE_FIELDS,
@@ -29,6 +31,8 @@ from leads.models import (
     SequenceSubscription,
     iso_utc,
 )
+
+from .lookups import LEAD_NOT_FOUND, lead_lookup
 
 # ---------------------------------------------------------------------------------------------
 # The lead details document
@@ -89,6 +93,39 @@ def lead_details(lead: Lead) -> dict:
     """THE lead document of the API and of hook payloads: one query besides the lead row, whatever
     the number of custom fields, tags, lists, sequences and memberships."""
     return lead_document_from_rows(lead, _lead_detail_rows.rows(lead_id=lead.pk, account_id=lead.account_id))
+
+
+def lead_get_with_details(
+    *, account: Account, id: int | str | None = None, email: str | None = None
+) -> tuple[Lead, dict]:
+    """lead_get and lead_details in ONE statement, one round trip: the lead (by id, else by email) and
+    its document. NotFound "No lead found" exactly as lead_get says it, another account's lead included."""
+    lookup = lead_lookup(account_id=account.pk, id=id, email=email)
+    rows = []
+    if lookup is not None:
+        query, values = lookup
+        named = {f"lead.{name}": value for name, value in values.items()}
+        rows = statement_rows(_lead_with_details_statement(query), {"account_id": account.pk, **named})
+    if not rows:
+        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
+    lead = query.instance(rows[0])
+    assert lead is not None  # the statement's rows start with the lead it found
+    lead.account = account
+    width = query.width()
+    return lead, lead_document_from_rows(lead, [row[width:] for row in rows])
+
+
+@cache  # composed once per lookup: composing costs more than running it
+def _lead_with_details_statement(lead_query: PreparedQuery[Lead]) -> Sql:
+    """WITH the lead, the document's rows beside its columns (one row each; none: no such lead)."""
+    lead_pk = connection.ops.quote_name(Lead._meta.pk.attname)
+    return (
+        "WITH found_lead AS ("  # noqa: S608 (identifiers from the models' meta)
+        + lead_query.sql(prefix="lead.")
+        + ") SELECT found_lead.*, detail.* FROM found_lead LEFT JOIN ("
+        + lead_detail_rows_sql(lead_id=f"(SELECT {lead_pk} FROM found_lead)")  # noqa: S608 (its own names)
+        + ") detail ON true"
+    )
 
 
 @cache

@@ -143,7 +143,16 @@ def test_lead_details_cost_the_same_for_an_empty_and_a_busy_lead(account, django
             assert client.get(f"/api/v1/leads/{lead.id}").status_code == 200
         return len(queries)
 
-    assert count(quiet) == count(busy) <= 2
+    assert count(quiet) == count(busy) == 1  # the lead and its document: one statement
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_search_lead_is_one_query_found_or_not(account, busy, found, django_assert_num_queries):
+    client = _client(account)
+    email = busy["lead"].email if found else "nobody@example.com"
+    with django_assert_num_queries(1):
+        response = client.get("/api/v1/leads/search", {"email": email})
+    assert (response.json()["lead"] is not None) is found
 
 
 @pytest.mark.parametrize(

@@ -199,3 +199,22 @@ def test_create_lead_with_an_email_in_the_account_is_409_and_writes_nothing(api,
     response = post(api, "create_lead", {"email": lead.email.upper()})
     assert response.status_code == 409
     assert Lead.objects.count() == 1
+
+
+# Reads: the lead and its document in one statement (lead_get_with_details)
+
+
+def test_lead_details_endpoint_answers_what_lead_details_reads(api, rich_lead):
+    response = api.get(f"/api/v1/leads/{rich_lead.pk}")
+    assert response.status_code == 200
+    assert response.json() == lead_details(Lead.objects.get(pk=rich_lead.pk))
+
+
+def test_search_by_email_in_other_case_answers_the_same_document(api, rich_lead):
+    response = api.get("/api/v1/leads/search", {"email": rich_lead.email.upper()})
+    assert response.json() == {"message": "Lead found", "lead": lead_details(Lead.objects.get(pk=rich_lead.pk))}
+
+
+def test_another_accounts_lead_id_is_not_found_by_the_details_read(api):
+    other = f.LeadFactory()
+    assert api.get(f"/api/v1/leads/{other.pk}").json() == {"message": "No lead found", "code": "lead_not_found"}
