@@ -33,7 +33,14 @@ from leads.api.outputs import (
     TransactionReadOutput,
 )
 from leads.models import GDPR_FIELD_NAMES, LEAD_PROFILE_FIELDS
-from leads.selectors import lead_get, recurring_subscription_get, subscription_list, transaction_get, transaction_list
+from leads.selectors import (
+    lead_get,
+    lead_get_with_details,
+    recurring_subscription_get,
+    subscription_list,
+    transaction_get,
+    transaction_list,
+)
 from leads.services.commands import COMMANDS, ReferenceNotFound, command_run
 
 from . import codes
@@ -138,7 +145,7 @@ def run_command(name: str, inputs: dict[str, Any], *, account: Account, test_mod
     except ReferenceNotFound as exc:
         key = REGISTRY_INPUTS.get(exc.reference, exc.reference)
         raise ApplicationError(exc.message, code=exc.code, fields={key: [exc.message]}) from None
-    lead = {"lead": result.lead} if name in ("create_lead", "edit_lead") else {}
+    lead = {"lead": result.lead, "lead_document": result.lead_document} if name in ("create_lead", "edit_lead") else {}
     return {"message": result.message, **lead, **_rendered(result.objects)}
 
 
@@ -247,9 +254,10 @@ def _read(name: str, inputs: Mapping[str, Any], *, account: Account) -> dict[str
     """search_lead and the transaction and subscription reads, through the v1 reads' selectors."""
     if name in LEAD_READS:
         ref = _lead_ref(inputs.get("lead") or {}) or {}
-        lead = lead_get(account=account, id=ref.get("id"), email=ref.get("email"))
         if name == "search_lead":
-            return {"lead": lead}
+            lead, details = lead_get_with_details(account=account, id=ref.get("id"), email=ref.get("email"))
+            return {"lead": lead, "lead_document": details}
+        lead = lead_get(account=account, id=ref.get("id"), email=ref.get("email"))
         if name == "retrieve_transactions_from_lead":
             rows = transaction_list(account=account).filter(lead=lead)
             return {"transaction_list": TransactionReadOutput(rows, many=True).data}
@@ -304,10 +312,10 @@ def _get_lead(get_lead: Any, account: Account) -> dict:
     if ref is None:
         return codes.failure(codes.error(206))
     try:
-        lead = lead_get(account=account, id=ref.get("id"), email=ref.get("email"))
+        lead, details = lead_get_with_details(account=account, id=ref.get("id"), email=ref.get("email"))
     except ApplicationError:
         return codes.failure(codes.error(234))
-    return {"status": codes.SUCCESS, "lead_details": platform_lead_details(lead)}
+    return {"status": codes.SUCCESS, "lead_details": platform_lead_details(lead, details)}
 
 
 def _indexed_list(value: Any) -> list | None:
@@ -350,13 +358,14 @@ def _run_action(index: int, action: Any, lead: Mapping[str, Any] | None, caller:
 def _success(cmd: str, result: Mapping[str, Any] | None) -> dict:
     result = dict(result or {})
     lead = result.pop("lead", None)
+    document = result.pop("lead_document", None)
     message = result.pop("message", None)
     if cmd in SUCCESS_REPLIES:
         body = codes.success(SUCCESS_REPLIES[cmd])
     else:
         body = {"status": codes.SUCCESS, **({"message": message} if message else {})}
     if lead is not None:
-        body["lead_details"] = platform_lead_details(lead)
+        body["lead_details"] = platform_lead_details(lead, document)
     body.update(result)
     return body
 

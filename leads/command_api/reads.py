@@ -46,9 +46,10 @@ def _field_value(item: dict) -> Any:
     return value
 
 
-def platform_lead_details(lead: Lead) -> dict[str, Any]:
-    """`lead_details` of get_lead, search and create/edit replies."""
-    details = lead_details(lead)
+def platform_lead_details(lead: Lead, details: dict | None = None) -> dict[str, Any]:
+    """`lead_details` of get_lead, search and create/edit replies, from the v1 document (`details`:
+    already read with the lead, else read here)."""
+    details = lead_details(lead) if details is None else details
     return {
         "id": str(lead.pk),
         "first_name": lead.first_name,
