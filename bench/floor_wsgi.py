@@ -30,7 +30,7 @@ from kartra_integrations.prepared import _Compiled, _insert_pair_sql, _values  #
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_detail_rows  # noqa: E402
 from leads.selectors.lookups import _asset_by, _lead_by_email  # noqa: E402
-from zaphooks.wake import dispatcher_wake  # noqa: E402
+from zaphooks.wake import dispatcher_wake_for_events  # noqa: E402
 
 django_application = get_wsgi_application()
 
@@ -87,7 +87,7 @@ def _floor(environ, start_response):
         link = LeadTag(lead_id=lead[0], tag_id=tag[0])
         values = _values(link, LINK_FIELDS, django_connection) + _values(event, EVENT_FIELDS, django_connection)
         if _db().execute(ASSIGN_SQL, values).fetchone():
-            dispatcher_wake()
+            dispatcher_wake_for_events()
         message = "Tag added to lead"
     rows = _db().execute(DETAILS.sql, DETAILS.bind({"lead_id": lead[0], "account_id": account_id})).fetchall()
     return _answer(start_response, "200 OK", {"message": message, "lead": lead, "rows": rows, "count": count})

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import httpx
+import psycopg
 import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_shutting_down
 from celery.worker import state as worker_state
@@ -127,6 +128,7 @@ class Dispatcher:
         per_target: int | None = None,
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
+        grace_seconds: float | None = None,
         transport_factory: Callable[..., httpx.AsyncBaseTransport] = targets.guarded_transport,
     ):
         """`transport_factory(limits=...)` makes each of the dispatcher's connection pools (tests pass
@@ -144,6 +146,12 @@ class Dispatcher:
         self.claim_poll = 0.5 if self.has_redis else 0.05
         self.help_asked_at = 0.0
         self.stats = Stats()
+        # Once its slot is released: how long it keeps listening and relaying before its last look, and
+        # until when (wake.dispatcher_wake_for_events says why). Processes skip Redis only with Redis.
+        if grace_seconds is None:
+            grace_seconds = wake.GRACE_SECONDS if self.has_redis else 0.0
+        self.grace_seconds = grace_seconds
+        self.grace_until: float | None = None
 
     # --- entry point (synchronous, from the Celery task) -------------------------------------
 
@@ -159,8 +167,10 @@ class Dispatcher:
             lock.release()
         if SHUTTING_DOWN.is_set():
             return self.stats
-        # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
-        # anything committed before is found by this last look.
+        # We released the slot at least grace_seconds ago and listened since: anything committed from
+        # here on finds no slot and starts a new dispatcher; anything committed before is found by this
+        # last look, including the commits of processes that skipped the wake-up because a reading
+        # younger than the grace told them a dispatcher ran (wake.dispatcher_wake_for_events).
         close_old_connections()
         if delivery.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
@@ -206,6 +216,9 @@ class Dispatcher:
         return await self.loop.run_in_executor(self.executor, partial(fn, **kwargs))
 
     async def _listen(self) -> None:
+        """Wake-ups: the Redis list (replays, help, and the processes that did not know a dispatcher
+        runs), and beside it PostgreSQL's NOTIFY at every commit of lead events (`_listen_postgres`)."""
+        postgres = asyncio.create_task(self._listen_postgres())
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
         try:
             while True:
@@ -218,8 +231,39 @@ class Dispatcher:
                 except Exception:  # Redis away: the loop's own polling carries on
                     await asyncio.sleep(0.5)
         finally:
+            postgres.cancel()
             with contextlib.suppress(Exception):
                 await client.aclose()
+
+    def _woken(self) -> None:
+        self.woken = True
+        self.progress.set()
+
+    async def _listen_postgres(self) -> None:
+        """LISTEN on wake.WAKE_CHANNEL, which the trigger of zaphooks migration 0005 NOTIFYs when a
+        transaction that wrote lead events commits: a commit wakes us without a Redis call of its own.
+        On its own autocommit connection (psycopg's async connection; the loop's database threads are
+        synchronous). Each time it starts listening it wakes the loop once: a commit that came before
+        and skipped Redis is relayed all the same."""
+        if connection.vendor != "postgresql":  # SQLite: no trigger; commits wake through Redis
+            return
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key not in ("context", "cursor_factory", "prepare_threshold")  # Django's, for its own cursors
+        }
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as listener:
+                    await listener.execute(f"LISTEN {wake.WAKE_CHANNEL}")
+                    self._woken()
+                    async for _ in listener.notifies():
+                        self._woken()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # PostgreSQL away: the loop's own polling carries on
+                logger.warning("hook dispatcher could not listen for commits (%s)", exc)
+                await asyncio.sleep(0.5)
 
     async def _loop(self, lock: wake.DispatcherLock) -> None:
         """Round after round: keep the lock, sweep, relay, claim, record; exit when idle; wait."""
@@ -235,7 +279,7 @@ class Dispatcher:
             if self._claim_wanted(now):
                 await self._claim(now)
             self._record()
-            if self._idle() and await self._exit_wanted():
+            if self._idle() and await self._exit_wanted(lock):
                 break
             await self._wait()
             self._collect()
@@ -253,8 +297,9 @@ class Dispatcher:
         return {sub: self.per_target - n for sub, n in self.state.per_sub.items()}
 
     async def _lock_keep(self, lock: wake.DispatcherLock, now: float) -> bool:
-        """Renew the dispatcher's slot once a second; False when it is no longer ours."""
-        if now - self.state.last_renew <= 1.0:
+        """Renew the dispatcher's slot once a second; False when it is no longer ours. (In the grace
+        after its release there is nothing to renew.)"""
+        if self.grace_until is not None or now - self.state.last_renew <= 1.0:
             return True
         self.state.last_renew = now
         return await self.loop.run_in_executor(None, self._renew, lock)
@@ -354,14 +399,21 @@ class Dispatcher:
             and not state.want_relay
         )
 
-    async def _exit_wanted(self) -> bool:
+    async def _exit_wanted(self, lock: wake.DispatcherLock) -> bool:
         """While idle: exit once the run has lasted max_seconds, or after idle_seconds unless a retry is
-        due within a minute."""
-        if time.monotonic() - self.stats.started > self.max_seconds:
-            return True
-        if time.monotonic() - self.state.last_activity <= self.idle_seconds:
+        due within a minute. Then first release the slot and carry on grace_seconds more, listening
+        and relaying (wake.dispatcher_wake_for_events); exit when idle after that."""
+        now = time.monotonic()
+        if self.grace_until is not None:
+            return now >= self.grace_until
+        time_up = now - self.stats.started > self.max_seconds
+        if not time_up and (now - self.state.last_activity <= self.idle_seconds or await self._db(self._retry_soon)):
             return False
-        return not await self._db(self._retry_soon)
+        if self.grace_seconds <= 0:
+            return True
+        await self.loop.run_in_executor(None, self._release, lock)
+        self.grace_until = time.monotonic() + self.grace_seconds
+        return False
 
     async def _wait(self) -> None:
         """Until a request finishes, a wake-up arrives, a recording is done or a poll is due."""
@@ -431,6 +483,13 @@ class Dispatcher:
         except Exception:  # Redis away: keep going, the work is in the database
             logger.warning("could not renew the dispatcher lock", exc_info=True)
             return True
+
+    @staticmethod
+    def _release(lock: wake.DispatcherLock) -> None:
+        try:
+            lock.release()
+        except Exception:  # Redis away: the slot expires by itself
+            logger.warning("could not release the dispatcher lock", exc_info=True)
 
     @staticmethod
     def _retry_soon() -> bool:

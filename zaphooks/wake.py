@@ -1,15 +1,24 @@
-"""Waking the dispatchers: a Redis list they block on, and HOOKS_DISPATCHERS lock slots that say which run.
+"""Waking the dispatchers: a Redis list they block on, PostgreSQL notifications they listen to, and
+HOOKS_DISPATCHERS lock slots that say which run.
 
 Losing a wake-up is harmless (the sweeper and the dispatchers' own polling find the work); this
 only makes the common path fast. Without REDIS_URL (development) every wake enqueues the task.
+
+A commit that wrote lead events wakes the running dispatchers by itself on PostgreSQL: a trigger on
+leads_leadevent (zaphooks migration 0005) NOTIFYs WAKE_CHANNEL, delivered at commit, and each
+dispatcher LISTENs on it. So after such a commit a process makes no Redis call of its own while it
+knows a dispatcher runs (`dispatcher_wake_for_events`); it needs Redis only to learn that, or to
+start one. Why that is safe: see `dispatcher_wake_for_events`.
 """
 
 import logging
+import time
 import uuid
 
 import redis
 from celery import current_app
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from kartra_integrations.redis_client import redis_client, redis_script
 
@@ -19,6 +28,7 @@ HOOKS_DISPATCH_TASK = "zaphooks.hooks_dispatch"
 WAKE_KEY = "zaphooks:wake"
 SLOT_KEY = "zaphooks:dispatcher:{}"
 HELP_KEY = "zaphooks:help"
+WAKE_CHANNEL = "zaphooks_wake"  # the trigger's NOTIFY channel (frozen in zaphooks migration 0005)
 LOCK_TTL_MS = 10_000
 # A dispatcher that cannot keep up starts another at most this often (a new one needs a moment to
 # take its slot; asking again before then would only queue tasks that find every slot taken).
@@ -27,6 +37,11 @@ HELP_EVERY_MS = 2_000
 # worker down or busy) would queue one more hooks_dispatch message.
 STARTING_KEY = "zaphooks:starting"
 STARTING_TTL_MS = 10_000
+# A dispatcher that has released its slot keeps listening and relaying this long before its last look
+# at the outbox and its exit; a process trusts a reading "a dispatcher holds a slot" for GRACE_SECONDS
+# less SKIP_MARGIN (the margin covers the scheduling of the two processes and their clocks' drift).
+GRACE_SECONDS = 1.0
+SKIP_MARGIN = 0.25
 # Both scripts: KEYS[1] is WAKE_KEY, then the slots; ARGV[1] how many slots. They push one wake-up
 # per slot, so every idle dispatcher wakes (a big commit is relayed by all of them, a batch each; a
 # dispatcher that finds nothing is back to sleep in a millisecond), and the list never grows past it.
@@ -35,13 +50,15 @@ local slots = tonumber(ARGV[1])
 for i = 1, slots do redis.call('lpush', KEYS[1], 1) end
 redis.call('ltrim', KEYS[1], 0, slots - 1)
 """
-# After commit, one command: KEYS[#KEYS] is STARTING_KEY, ARGV[2] its TTL. 1 when the caller should
-# send the start message: no dispatcher holds a slot and no start message is on its way.
+# After commit, one command: KEYS[#KEYS] is STARTING_KEY, ARGV[2] its TTL. RUNNING when a dispatcher
+# holds a slot; START when the caller should send the start message (no dispatcher holds a slot and no
+# start message is on its way); else STARTING.
+STARTING, START, RUNNING = 0, 1, 2
 _WAKE = (
     _PUSH_WAKE
     + """
 for i = 2, #KEYS - 1 do
-  if redis.call('exists', KEYS[i]) == 1 then return 0 end
+  if redis.call('exists', KEYS[i]) == 1 then return 2 end
 end
 if redis.call('set', KEYS[#KEYS], 1, 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
@@ -60,17 +77,53 @@ def _start_dispatcher() -> None:
     current_app.tasks[HOOKS_DISPATCH_TASK].apply_async(retry=False)
 
 
+# This process's latest reading of the slots: the monotonic time at which it asked Redis and a
+# dispatcher held a slot, or None. (A float, assigned whole: threads of one process may share it.)
+_running_seen_at: float | None = None
+
+
 def dispatcher_wake() -> None:
     """Tell the running dispatchers there is work, or start one. Never raises (it runs after commit)."""
+    global _running_seen_at
     client = redis_client()
     try:
         if client is not None:
+            asked_at = time.monotonic()  # before the call: the reading is at least this old
             keys = [WAKE_KEY, *_slot_keys(), STARTING_KEY]
-            if not redis_script(client, _WAKE)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS]):
+            found = redis_script(client, _WAKE)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS])
+            if found == RUNNING:
+                _running_seen_at = asked_at
+            if found != START:
                 return
         _start_dispatcher()
     except Exception as exc:  # one line, not a traceback per commit while Redis is away
         logger.warning("could not wake the hook dispatcher (%s); the sweeper will", exc)
+
+
+def dispatcher_wake_for_events() -> None:
+    """After a commit that wrote lead events: nothing while this process knows a dispatcher runs (the
+    commit's own NOTIFY wakes it), else `dispatcher_wake()`. Never raises.
+
+    Why a skipped call loses no event. This process saw a slot held at R (`_running_seen_at`, taken
+    before it asked) and skips only a commit that completed at C < R + GRACE_SECONDS - SKIP_MARGIN.
+    The dispatcher that held that slot releases it at some time after R, then keeps listening and
+    relaying for GRACE_SECONDS, and only then takes its last look at the outbox (`Dispatcher.run`),
+    at L > R + GRACE_SECONDS > C. So the skipped commit is visible to that last look. While the
+    dispatcher runs or is in its grace, the commit's NOTIFY wakes it at once (a dispatcher relays on
+    a wake-up whether or not it still holds its slot); a dispatcher that starts LISTENing relays once
+    first, which finds whatever committed before it listened. A dispatcher that dies without its last
+    look (killed, or its slot lost while Redis was away) leaves the event to the sweeper, as a lost
+    Redis wake-up always did.
+
+    Only on PostgreSQL (SQLite has no trigger) and with Redis (it is what says a dispatcher runs)."""
+    seen_at = _running_seen_at
+    if (
+        seen_at is not None
+        and time.monotonic() - seen_at < GRACE_SECONDS - SKIP_MARGIN
+        and connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+    ):
+        return
+    dispatcher_wake()
 
 
 def dispatcher_help() -> bool:

@@ -11,8 +11,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from kartra_integrations.redis_client import redis_client
 from tests.leads.factories import LeadFactory, TagFactory
 from tests.zaphooks.receiver import Receiver
+from zaphooks import wake
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +110,25 @@ def lead(account):
 @pytest.fixture
 def tag(account):
     return TagFactory(account=account, name="VIP")
+
+
+@pytest.fixture
+def slots(postgres_only, transactional_db, monkeypatch):
+    """Every dispatcher slot, held by the test: the one under test runs in the first; no other
+    dispatcher can start, and a worker's sweeper leaves the outbox alone. Start messages are noted,
+    not sent."""
+    if redis_client() is None:
+        pytest.skip("needs REDIS_URL")
+    monkeypatch.setattr(wake, "_start_dispatcher", lambda: None)
+    locks = []
+    deadline = time.monotonic() + 30  # a dispatcher of a live test's worker idles out in 20 s
+    for _ in range(settings.HOOKS_DISPATCHERS):
+        lock = wake.DispatcherLock()
+        while not lock.acquire():
+            if time.monotonic() > deadline:
+                pytest.fail("a hook dispatcher slot stayed taken")
+            time.sleep(0.2)
+        locks.append(lock)
+    yield locks
+    for lock in locks:
+        lock.release()

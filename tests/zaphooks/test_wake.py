@@ -1,8 +1,15 @@
-"""Waking the dispatcher after commit: one start message however many commits arrive while none runs."""
+"""Waking the dispatcher after commit: one start message however many commits arrive while none runs,
+and no Redis call at all while the process knows a dispatcher runs (the commit's NOTIFY wakes it)."""
+
+import threading
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 
 from kartra_integrations.redis_client import redis_client
+from leads.services import lead_tag_assign
+from tests.leads.factories import LeadFactory, TagFactory
 from zaphooks import tasks, wake
 
 
@@ -17,6 +24,49 @@ def started(monkeypatch):
     monkeypatch.setattr(tasks.hooks_dispatch, "apply_async", lambda **kwargs: sent.append(kwargs))
     yield sent
     client.delete(*wake._slot_keys(), wake.STARTING_KEY, wake.WAKE_KEY)
+
+
+class CountingRedis(redis.Redis):
+    """A Redis client that notes the commands this test's thread sends through it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commands: list[str] = []
+
+    def execute_command(self, *args, **options):
+        if threading.current_thread() is threading.main_thread():
+            self.commands.append(args[0])
+        return super().execute_command(*args, **options)
+
+
+@pytest.fixture
+def redis_commands(started, monkeypatch):
+    """The commands the wake-up sends to Redis, from a process that has not read the slots yet."""
+    client = CountingRedis.from_url(django_settings.REDIS_URL)
+    monkeypatch.setattr(wake, "redis_client", lambda: client)
+    monkeypatch.setattr(wake, "_running_seen_at", None)
+    return client.commands
+
+
+@pytest.fixture
+def commits(postgres_only, transactional_db, account, settings):
+    """Commit one lead event (a tag assigned), waking hook delivery as in production."""
+    settings.HOOKS_WAKE_ON_COMMIT = True
+    lead = LeadFactory(account=account)
+
+    def commit():
+        lead_tag_assign(lead=lead, tag=TagFactory(account=account))
+
+    return commit
+
+
+@pytest.fixture
+def dispatcher_slot(started):
+    """A slot held, as by a running dispatcher."""
+    lock = wake.DispatcherLock()
+    assert lock.acquire()
+    yield lock
+    lock.release()
 
 
 def test_a_wake_with_no_dispatcher_running_sends_a_start_message(started):
@@ -81,3 +131,47 @@ def test_a_lock_never_acquired_renews_nothing_and_releases_nothing(started):
     never.release()
     assert redis_client().exists(held.key) == 1
     held.release()
+
+
+def test_a_commit_asks_redis_and_learns_that_a_dispatcher_runs(dispatcher_slot, redis_commands, commits):
+    commits()
+    assert "EVALSHA" in redis_commands
+    assert wake._running_seen_at is not None
+
+
+def test_while_the_process_knows_a_dispatcher_runs_a_commit_makes_no_redis_call(
+    dispatcher_slot, redis_commands, commits
+):
+    commits()
+    asked = len(redis_commands)
+    commits()
+    assert len(redis_commands) == asked
+
+
+def test_once_its_reading_is_older_than_the_grace_less_the_margin_a_commit_asks_redis_again(
+    dispatcher_slot, redis_commands, commits
+):
+    commits()
+    asked = len(redis_commands)
+    wake._running_seen_at -= wake.GRACE_SECONDS - wake.SKIP_MARGIN
+    commits()
+    assert redis_commands[asked:] == ["EVALSHA"]
+
+
+def test_a_commit_with_no_dispatcher_running_sends_a_start_message_and_the_next_commit_asks_again(
+    redis_commands, commits, started
+):
+    commits()
+    asked = len(redis_commands)
+    commits()
+    assert len(started) == 1
+    assert redis_commands[asked:] == ["EVALSHA"]
+
+
+def test_a_replay_wakes_through_redis_even_while_the_process_knows_a_dispatcher_runs(
+    dispatcher_slot, redis_commands, commits
+):
+    commits()
+    asked = len(redis_commands)
+    wake.dispatcher_wake()  # what a replay, the relay or a dispatcher's last look calls: no NOTIFY there
+    assert redis_commands[asked:] == ["EVALSHA"]
