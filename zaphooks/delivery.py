@@ -239,7 +239,7 @@ def events_committed() -> None:
     runs after every transaction that writes lead events commits.
 
     A no-op where HOOKS_WAKE_ON_COMMIT is off (the unit tests: no worker to wake). While a dispatcher
-    is known to run, no Redis call either: the commit's NOTIFY wakes it (wake.dispatcher_wake_for_events)."""
+    is known to run, the wake-up is sent without waiting for Redis's reply (wake.dispatcher_wake_for_events)."""
     if settings.HOOKS_WAKE_ON_COMMIT:
         dispatcher_wake_for_events()
 

@@ -35,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import httpx
-import psycopg
 import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_shutting_down
 from celery.worker import state as worker_state
@@ -146,8 +145,8 @@ class Dispatcher:
         self.claim_poll = 0.5 if self.has_redis else 0.05
         self.help_asked_at = 0.0
         self.stats = Stats()
-        # Once its slot is released: how long it keeps listening and relaying before its last look, and
-        # until when (wake.dispatcher_wake_for_events says why). Processes skip Redis only with Redis.
+        # Once its slot is released: how long it keeps popping wake-ups and relaying before its last look,
+        # and until when (wake.dispatcher_wake_for_events says why; without Redis nobody pushes blind).
         if grace_seconds is None:
             grace_seconds = wake.GRACE_SECONDS if self.has_redis else 0.0
         self.grace_seconds = grace_seconds
@@ -167,10 +166,10 @@ class Dispatcher:
             lock.release()
         if SHUTTING_DOWN.is_set():
             return self.stats
-        # We released the slot at least grace_seconds ago and listened since: anything committed from
-        # here on finds no slot and starts a new dispatcher; anything committed before is found by this
-        # last look, including the commits of processes that skipped the wake-up because a reading
-        # younger than the grace told them a dispatcher ran (wake.dispatcher_wake_for_events).
+        # We released the slot at least grace_seconds ago and kept relaying on wake-ups since: anything
+        # committed from here on finds no slot and starts a new dispatcher; anything committed before is
+        # found by this last look, including the commits whose wake-up was pushed without a reply because
+        # a reading younger than the grace told their process a dispatcher ran (wake.dispatcher_wake_for_events).
         close_old_connections()
         if delivery.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
@@ -216,9 +215,6 @@ class Dispatcher:
         return await self.loop.run_in_executor(self.executor, partial(fn, **kwargs))
 
     async def _listen(self) -> None:
-        """Wake-ups: the Redis list (replays, help, and the processes that did not know a dispatcher
-        runs), and beside it PostgreSQL's NOTIFY at every commit of lead events (`_listen_postgres`)."""
-        postgres = asyncio.create_task(self._listen_postgres())
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
         try:
             while True:
@@ -231,39 +227,8 @@ class Dispatcher:
                 except Exception:  # Redis away: the loop's own polling carries on
                     await asyncio.sleep(0.5)
         finally:
-            postgres.cancel()
             with contextlib.suppress(Exception):
                 await client.aclose()
-
-    def _woken(self) -> None:
-        self.woken = True
-        self.progress.set()
-
-    async def _listen_postgres(self) -> None:
-        """LISTEN on wake.WAKE_CHANNEL, which the trigger of zaphooks migration 0005 NOTIFYs when a
-        transaction that wrote lead events commits: a commit wakes us without a Redis call of its own.
-        On its own autocommit connection (psycopg's async connection; the loop's database threads are
-        synchronous). Each time it starts listening it wakes the loop once: a commit that came before
-        and skipped Redis is relayed all the same."""
-        if connection.vendor != "postgresql":  # SQLite: no trigger; commits wake through Redis
-            return
-        params = {
-            key: value
-            for key, value in connection.get_connection_params().items()
-            if key not in ("context", "cursor_factory", "prepare_threshold")  # Django's, for its own cursors
-        }
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as listener:
-                    await listener.execute(f"LISTEN {wake.WAKE_CHANNEL}")
-                    self._woken()
-                    async for _ in listener.notifies():
-                        self._woken()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # PostgreSQL away: the loop's own polling carries on
-                logger.warning("hook dispatcher could not listen for commits (%s)", exc)
-                await asyncio.sleep(0.5)
 
     async def _loop(self, lock: wake.DispatcherLock) -> None:
         """Round after round: keep the lock, sweep, relay, claim, record; exit when idle; wait."""
@@ -401,8 +366,8 @@ class Dispatcher:
 
     async def _exit_wanted(self, lock: wake.DispatcherLock) -> bool:
         """While idle: exit once the run has lasted max_seconds, or after idle_seconds unless a retry is
-        due within a minute. Then first release the slot and carry on grace_seconds more, listening
-        and relaying (wake.dispatcher_wake_for_events); exit when idle after that."""
+        due within a minute. Then first release the slot and carry on grace_seconds more, relaying on
+        wake-ups (wake.dispatcher_wake_for_events); exit when idle after that."""
         now = time.monotonic()
         if self.grace_until is not None:
             return now >= self.grace_until

@@ -4,10 +4,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -132,3 +134,36 @@ def slots(postgres_only, transactional_db, monkeypatch):
     yield locks
     for lock in locks:
         lock.release()
+
+
+def wait_for(condition, what: str, timeout: float = 20.0):
+    """Wait for something that takes milliseconds on a quiet machine; what it returned."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"never happened: {what}")
+        time.sleep(0.01)
+    return found
+
+
+class CountingRedis(redis.Redis):
+    """A Redis client that notes the commands the test's own thread sends through it and waits for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commands: list[str] = []
+
+    def execute_command(self, *args, **options):
+        if threading.current_thread() is threading.main_thread():
+            self.commands.append(args[0])
+        return super().execute_command(*args, **options)
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """The commands the wake-up sends to Redis and waits for, from a process that has not read the
+    slots yet."""
+    client = CountingRedis.from_url(settings.REDIS_URL)
+    monkeypatch.setattr(wake, "redis_client", lambda: client)
+    monkeypatch.setattr(wake, "_running_seen_at", None)
+    return client.commands

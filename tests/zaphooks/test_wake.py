@@ -1,15 +1,12 @@
 """Waking the dispatcher after commit: one start message however many commits arrive while none runs,
-and no Redis call at all while the process knows a dispatcher runs (the commit's NOTIFY wakes it)."""
-
-import threading
+and no round trip while the process knows a dispatcher runs (the wake-up is pushed without a reply)."""
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 
 from kartra_integrations.redis_client import redis_client
 from leads.services import lead_tag_assign
 from tests.leads.factories import LeadFactory, TagFactory
+from tests.zaphooks.conftest import wait_for
 from zaphooks import tasks, wake
 
 
@@ -26,26 +23,9 @@ def started(monkeypatch):
     client.delete(*wake._slot_keys(), wake.STARTING_KEY, wake.WAKE_KEY)
 
 
-class CountingRedis(redis.Redis):
-    """A Redis client that notes the commands this test's thread sends through it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.commands: list[str] = []
-
-    def execute_command(self, *args, **options):
-        if threading.current_thread() is threading.main_thread():
-            self.commands.append(args[0])
-        return super().execute_command(*args, **options)
-
-
 @pytest.fixture
-def redis_commands(started, monkeypatch):
-    """The commands the wake-up sends to Redis, from a process that has not read the slots yet."""
-    client = CountingRedis.from_url(django_settings.REDIS_URL)
-    monkeypatch.setattr(wake, "redis_client", lambda: client)
-    monkeypatch.setattr(wake, "_running_seen_at", None)
-    return client.commands
+def redis_commands(started, redis_round_trips):
+    return redis_round_trips
 
 
 @pytest.fixture
@@ -139,13 +119,15 @@ def test_a_commit_asks_redis_and_learns_that_a_dispatcher_runs(dispatcher_slot, 
     assert wake._running_seen_at is not None
 
 
-def test_while_the_process_knows_a_dispatcher_runs_a_commit_makes_no_redis_call(
-    dispatcher_slot, redis_commands, commits
+def test_while_the_process_knows_a_dispatcher_runs_a_commit_pushes_its_wake_up_without_a_round_trip(
+    dispatcher_slot, redis_commands, commits, settings
 ):
     commits()
     asked = len(redis_commands)
+    redis_client().delete(wake.WAKE_KEY)
     commits()
     assert len(redis_commands) == asked
+    wait_for(lambda: redis_client().llen(wake.WAKE_KEY) == settings.HOOKS_DISPATCHERS, "a wake-up per slot")
 
 
 def test_once_its_reading_is_older_than_the_grace_less_the_margin_a_commit_asks_redis_again(
