@@ -3,9 +3,10 @@
 Losing a wake-up is harmless (the sweeper and the dispatchers' own polling find the work); this
 only makes the common path fast. Without REDIS_URL (development) every wake enqueues the task.
 
-After a commit that wrote lead events, a process that knows a dispatcher runs makes no round trip:
-it pushes the wake-up on a connection Redis never answers (`dispatcher_wake_for_events`); it waits
-for Redis's reply only to learn whether a dispatcher runs, or to start one.
+After a commit that wrote lead events, a process that knows a dispatcher runs (or is starting) makes
+no round trip: it pushes the wake-up on a connection Redis never answers (`dispatcher_wake_for_events`);
+it waits for Redis's reply only to learn that, at most once per GRACE_SECONDS - SKIP_MARGIN, or to
+start one.
 
 Why not PostgreSQL's NOTIFY from a trigger on the event table (which needs no Redis at all): a
 transaction that has NOTIFYed takes a cluster-wide lock before it commits and holds it until its
@@ -54,15 +55,13 @@ local slots = tonumber(ARGV[1])
 for i = 1, slots do redis.call('lpush', KEYS[1], 1) end
 redis.call('ltrim', KEYS[1], 0, slots - 1)
 """
-# After commit, one command: KEYS[#KEYS] is STARTING_KEY, ARGV[2] its TTL. RUNNING when a dispatcher
-# holds a slot; START when the caller should send the start message (no dispatcher holds a slot and no
-# start message is on its way); else STARTING.
-STARTING, START, RUNNING = 0, 1, 2
+# After commit, one command: KEYS[#KEYS] is STARTING_KEY, ARGV[2] its TTL. 1 when the caller should
+# send the start message: no dispatcher holds a slot and no start message is on its way.
 _WAKE = (
     _PUSH_WAKE
     + """
 for i = 2, #KEYS - 1 do
-  if redis.call('exists', KEYS[i]) == 1 then return 2 end
+  if redis.call('exists', KEYS[i]) == 1 then return 0 end
 end
 if redis.call('set', KEYS[#KEYS], 1, 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
@@ -81,51 +80,58 @@ def _start_dispatcher() -> None:
     current_app.tasks[HOOKS_DISPATCH_TASK].apply_async(retry=False)
 
 
-# This process's latest reading of the slots: the monotonic time at which it asked Redis and a
-# dispatcher held a slot, or None. (A float, assigned whole: threads of one process may share it.)
-_running_seen_at: float | None = None
+# This process's latest reading of the slots: the monotonic time at which it asked Redis and learnt
+# that a dispatcher held a slot or that a start message was on its way (or sent one), or None.
+# (A float, assigned whole: threads of one process may share it.)
+_dispatcher_seen_at: float | None = None
 
 
 def dispatcher_wake() -> None:
     """Tell the running dispatchers there is work, or start one. Never raises (it runs after commit)."""
-    global _running_seen_at
+    global _dispatcher_seen_at
     client = redis_client()
     try:
-        if client is not None:
-            asked_at = time.monotonic()  # before the call: the reading is at least this old
-            keys = [WAKE_KEY, *_slot_keys(), STARTING_KEY]
-            found = redis_script(client, _WAKE)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS])
-            if found == RUNNING:
-                _running_seen_at = asked_at
-            if found != START:
-                return
-        _start_dispatcher()
+        if client is None:
+            _start_dispatcher()
+            return
+        asked_at = time.monotonic()  # before the call: the reading is at least this old
+        keys = [WAKE_KEY, *_slot_keys(), STARTING_KEY]
+        if redis_script(client, _WAKE)(keys=keys, args=[settings.HOOKS_DISPATCHERS, STARTING_TTL_MS]):
+            _start_dispatcher()
+        # Either way a dispatcher runs or is on its way (dispatcher_wake_for_events relies on it).
+        _dispatcher_seen_at = asked_at
     except Exception as exc:  # one line, not a traceback per commit while Redis is away
         logger.warning("could not wake the hook dispatcher (%s); the sweeper will", exc)
 
 
 def dispatcher_wake_for_events() -> None:
-    """After a commit that wrote lead events: while this process knows a dispatcher runs, push the
-    wake-up without waiting for a reply (`_WakeSender`); else `dispatcher_wake()`. Never raises.
+    """After a commit that wrote lead events: while this process knows a dispatcher runs or is about
+    to, push the wake-up without waiting for a reply (`_WakeSender`); else `dispatcher_wake()`, which
+    waits for Redis's answer and starts a dispatcher if none runs. Never raises.
 
-    Why a wake-up that cannot start a dispatcher loses no event. This process saw a slot held at R
-    (`_running_seen_at`, taken before it asked) and pushes blind only after a commit that completed
-    at C < R + GRACE_SECONDS - SKIP_MARGIN. The dispatcher that held that slot releases it at some
-    time after R, then keeps popping wake-ups and relaying for GRACE_SECONDS, and only then takes its
-    last look at the outbox (`Dispatcher.run`), at L > R + GRACE_SECONDS > C: the commit is visible
-    to that last look, whether or not the wake-up got through. Before then the wake-up wakes it (or
-    the next dispatcher: it stays in the list until one pops it). A dispatcher that dies without its
-    last look (killed, or its slot lost while Redis was away) leaves the event to the sweeper, as a
-    lost wake-up always did."""
-    global _running_seen_at
-    seen_at = _running_seen_at
+    Why a wake-up that cannot start a dispatcher loses no event. This process asked Redis at R
+    (`_dispatcher_seen_at`, taken before it asked) and pushes blind only after a commit that
+    completed at C < R + GRACE_SECONDS - SKIP_MARGIN. At R either
+    - a dispatcher held a slot. It releases it at some time after R, then keeps popping wake-ups and
+      relaying for GRACE_SECONDS, and only then takes its last look at the outbox (`Dispatcher.run`),
+      at L > R + GRACE_SECONDS > C: the commit is visible to that last look whether or not its
+      wake-up got through, and before then the wake-up wakes it; or
+    - a start message was on its way (or this process sent it). The dispatcher it starts relays the
+      outbox as soon as it holds a slot; a commit before that is in its first relay, one after it
+      wakes it (the wake-up waits in the list for whoever pops it), and it too has the grace above.
+      Were every slot taken by then, their holders are in the first case.
+    A dispatcher that dies without its last look (killed, or its slot lost while Redis was away), or a
+    start message that never arrives (STARTING_KEY lapses after STARTING_TTL_MS), leaves the event to
+    the sweeper, as a lost wake-up always did."""
+    global _dispatcher_seen_at
+    seen_at = _dispatcher_seen_at
     if seen_at is None or time.monotonic() - seen_at >= GRACE_SECONDS - SKIP_MARGIN:
         dispatcher_wake()
         return
     try:
         _sender_for(redis_client()).push(settings.HOOKS_DISPATCHERS)
     except Exception as exc:
-        _running_seen_at = None  # the next commit asks Redis again
+        _dispatcher_seen_at = None  # the next commit asks Redis again
         logger.warning("could not wake the hook dispatcher (%s); the sweeper will", exc)
 
 

@@ -161,9 +161,14 @@ class CountingRedis(redis.Redis):
 
 @pytest.fixture
 def redis_round_trips(monkeypatch):
-    """The commands the wake-up sends to Redis and waits for, from a process that has not read the
-    slots yet."""
+    """The commands the wake-up sends to Redis and waits for."""
     client = CountingRedis.from_url(settings.REDIS_URL)
     monkeypatch.setattr(wake, "redis_client", lambda: client)
-    monkeypatch.setattr(wake, "_running_seen_at", None)
     return client.commands
+
+
+@pytest.fixture(autouse=True)
+def _dispatchers_unseen(monkeypatch):
+    """Each test's process starts without a reading of the dispatcher slots: one taken in an earlier
+    test (whose slots the test held itself) would let its commits push wake-ups blind."""
+    monkeypatch.setattr(wake, "_dispatcher_seen_at", None)

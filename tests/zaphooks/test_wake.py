@@ -116,7 +116,7 @@ def test_a_lock_never_acquired_renews_nothing_and_releases_nothing(started):
 def test_a_commit_asks_redis_and_learns_that_a_dispatcher_runs(dispatcher_slot, redis_commands, commits):
     commits()
     assert "EVALSHA" in redis_commands
-    assert wake._running_seen_at is not None
+    assert wake._dispatcher_seen_at is not None
 
 
 def test_while_the_process_knows_a_dispatcher_runs_a_commit_pushes_its_wake_up_without_a_round_trip(
@@ -135,19 +135,26 @@ def test_once_its_reading_is_older_than_the_grace_less_the_margin_a_commit_asks_
 ):
     commits()
     asked = len(redis_commands)
-    wake._running_seen_at -= wake.GRACE_SECONDS - wake.SKIP_MARGIN
+    wake._dispatcher_seen_at -= wake.GRACE_SECONDS - wake.SKIP_MARGIN
     commits()
     assert redis_commands[asked:] == ["EVALSHA"]
 
 
-def test_a_commit_with_no_dispatcher_running_sends_a_start_message_and_the_next_commit_asks_again(
+def test_a_commit_with_no_dispatcher_running_sends_a_start_message_and_the_next_pushes_without_a_round_trip(
     redis_commands, commits, started
 ):
     commits()
     asked = len(redis_commands)
     commits()
     assert len(started) == 1
-    assert redis_commands[asked:] == ["EVALSHA"]
+    assert len(redis_commands) == asked
+
+
+def test_without_redis_every_commit_sends_a_start_message(commits, started, monkeypatch):
+    monkeypatch.setattr(wake, "redis_client", lambda: None)
+    commits()
+    commits()
+    assert len(started) == 2
 
 
 def test_a_replay_wakes_through_redis_even_while_the_process_knows_a_dispatcher_runs(

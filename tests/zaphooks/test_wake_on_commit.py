@@ -63,7 +63,7 @@ def lead(account):
 
 def _seen_running_now() -> None:
     """This process read the slots a moment ago and one was held."""
-    wake._running_seen_at = time.monotonic()
+    wake._dispatcher_seen_at = time.monotonic()
 
 
 def test_a_running_dispatcher_sends_the_event_of_a_commit_that_made_no_round_trip(
