@@ -164,3 +164,29 @@ def test_a_replay_wakes_through_redis_even_while_the_process_knows_a_dispatcher_
     asked = len(redis_commands)
     wake.dispatcher_wake()  # what a replay, the relay or a dispatcher's last look calls: no NOTIFY there
     assert redis_commands[asked:] == ["EVALSHA"]
+
+
+def _blind_connection_id() -> int | None:
+    """The id of this test database's connection whose last command was a blind push's LTRIM."""
+    db = redis_client().connection_pool.connection_kwargs.get("db", 0)
+    for client in redis_client().client_list():
+        if client["db"] == str(db) and client["cmd"] == "ltrim":
+            return int(client["id"])
+    return None
+
+
+def test_after_redis_drops_the_blind_connection_the_wake_ups_get_through_again(
+    dispatcher_slot, redis_commands, commits, settings
+):
+    commits()
+    commits()  # pushed blind: the connection is open
+    redis_client().client_kill_filter(_id=wait_for(_blind_connection_id, "the blind connection"))
+    redis_client().delete(wake.WAKE_KEY)
+    for _ in range(3):  # the first write on the dropped socket may vanish, the next fails: then it asks
+        commits()
+    wait_for(lambda: redis_client().llen(wake.WAKE_KEY) == settings.HOOKS_DISPATCHERS, "a wake-up per slot")
+    asked = len(redis_commands)
+    redis_client().delete(wake.WAKE_KEY)
+    commits()  # blind again, on a new connection that Redis does not answer either
+    assert len(redis_commands) == asked
+    wait_for(lambda: redis_client().llen(wake.WAKE_KEY) == settings.HOOKS_DISPATCHERS, "a wake-up per slot")
