@@ -120,9 +120,9 @@ def dispatcher_wake_for_events() -> None:
       outbox as soon as it holds a slot; a commit before that is in its first relay, one after it
       wakes it (the wake-up waits in the list for whoever pops it), and it too has the grace above.
       Were every slot taken by then, their holders are in the first case.
-    A dispatcher that dies without its last look (killed, or its slot lost while Redis was away), or a
-    start message that never arrives (STARTING_KEY lapses after STARTING_TTL_MS), leaves the event to
-    the sweeper, as a lost wake-up always did."""
+    A dispatcher that ends without its last look (killed, its slot lost while Redis was away, or a
+    worker's warm shutdown), or a start message that never arrives (STARTING_KEY lapses after
+    STARTING_TTL_MS), leaves the event to the sweeper, as a lost wake-up always did."""
     global _dispatcher_seen_at
     seen_at = _dispatcher_seen_at
     if seen_at is None or time.monotonic() - seen_at >= GRACE_SECONDS - SKIP_MARGIN:
