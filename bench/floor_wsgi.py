@@ -32,7 +32,7 @@ from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_with_details_statement  # noqa: E402
 from leads.selectors.lookups import _asset_by, _lead_by  # noqa: E402
 from leads.services.engagement import _tag_assign_statement  # noqa: E402
-from zaphooks.wake import dispatcher_wake  # noqa: E402
+from zaphooks.wake import dispatcher_wake_for_events  # noqa: E402
 
 django_application = get_wsgi_application()
 
@@ -79,7 +79,7 @@ def _floor(environ, start_response):
     values |= insert_params(event, name="event") | insert_params(LeadTag(), name="link")
     rows = _db().execute(ASSIGN.text, ASSIGN.bind(values)).fetchall()
     if rows[0][LEAD_WIDTH + TAG_WIDTH]:
-        dispatcher_wake()
+        dispatcher_wake_for_events()
     lead, details = rows[0][:LEAD_WIDTH], [row[LEAD_WIDTH + TAG_WIDTH + 1 :] for row in rows]
     body = {"message": "Tag added to lead", "lead": lead, "rows": details, "count": counted.count}
     return _answer(start_response, "200 OK", body)

@@ -39,6 +39,7 @@ from .models import (
 )
 from .selectors import score_matcher, signing_secrets_for_accounts
 from .wake import dispatcher_wake as wake_dispatcher
+from .wake import dispatcher_wake_for_events
 
 logger = logging.getLogger(__name__)
 
@@ -237,9 +238,10 @@ def events_committed() -> None:
     """The fast path: registered with leads.outbox.on_events_committed (ZaphooksConfig.ready), so it
     runs after every transaction that writes lead events commits.
 
-    A no-op where HOOKS_WAKE_ON_COMMIT is off (the unit tests: no worker to wake)."""
+    A no-op where HOOKS_WAKE_ON_COMMIT is off (the unit tests: no worker to wake). While a dispatcher
+    is known to run, the wake-up is sent without waiting for Redis's reply (wake.dispatcher_wake_for_events)."""
     if settings.HOOKS_WAKE_ON_COMMIT:
-        wake_dispatcher()
+        dispatcher_wake_for_events()
 
 
 # --- claiming and recording (the dispatcher calls these from its database threads) ------------

@@ -127,6 +127,7 @@ class Dispatcher:
         per_target: int | None = None,
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
+        grace_seconds: float | None = None,
         transport_factory: Callable[..., httpx.AsyncBaseTransport] = targets.guarded_transport,
     ):
         """`transport_factory(limits=...)` makes each of the dispatcher's connection pools (tests pass
@@ -144,6 +145,12 @@ class Dispatcher:
         self.claim_poll = 0.5 if self.has_redis else 0.05
         self.help_asked_at = 0.0
         self.stats = Stats()
+        # Once its slot is released: how long it keeps popping wake-ups and relaying before its last look,
+        # and until when (wake.dispatcher_wake_for_events says why; without Redis nobody pushes blind).
+        if grace_seconds is None:
+            grace_seconds = wake.GRACE_SECONDS if self.has_redis else 0.0
+        self.grace_seconds = grace_seconds
+        self.grace_until: float | None = None
 
     # --- entry point (synchronous, from the Celery task) -------------------------------------
 
@@ -159,8 +166,10 @@ class Dispatcher:
             lock.release()
         if SHUTTING_DOWN.is_set():
             return self.stats
-        # We no longer hold the lock: anything committed from here on starts a new dispatcher, and
-        # anything committed before is found by this last look.
+        # We released the slot at least grace_seconds ago and kept relaying on wake-ups since: anything
+        # committed from here on finds no slot and starts a new dispatcher; anything committed before is
+        # found by this last look, including the commits whose wake-up was pushed without a reply because
+        # a reading younger than the grace told their process a dispatcher ran (wake.dispatcher_wake_for_events).
         close_old_connections()
         if delivery.events_relay(wake=False) or selectors.due_deliveries_exist():
             wake.dispatcher_wake()
@@ -235,7 +244,7 @@ class Dispatcher:
             if self._claim_wanted(now):
                 await self._claim(now)
             self._record()
-            if self._idle() and await self._exit_wanted():
+            if self._idle() and await self._exit_wanted(lock):
                 break
             await self._wait()
             self._collect()
@@ -253,8 +262,9 @@ class Dispatcher:
         return {sub: self.per_target - n for sub, n in self.state.per_sub.items()}
 
     async def _lock_keep(self, lock: wake.DispatcherLock, now: float) -> bool:
-        """Renew the dispatcher's slot once a second; False when it is no longer ours."""
-        if now - self.state.last_renew <= 1.0:
+        """Renew the dispatcher's slot once a second; False when it is no longer ours. (In the grace
+        after its release there is nothing to renew.)"""
+        if self.grace_until is not None or now - self.state.last_renew <= 1.0:
             return True
         self.state.last_renew = now
         return await self.loop.run_in_executor(None, self._renew, lock)
@@ -354,14 +364,21 @@ class Dispatcher:
             and not state.want_relay
         )
 
-    async def _exit_wanted(self) -> bool:
+    async def _exit_wanted(self, lock: wake.DispatcherLock) -> bool:
         """While idle: exit once the run has lasted max_seconds, or after idle_seconds unless a retry is
-        due within a minute."""
-        if time.monotonic() - self.stats.started > self.max_seconds:
-            return True
-        if time.monotonic() - self.state.last_activity <= self.idle_seconds:
+        due within a minute. Then first release the slot and carry on grace_seconds more, relaying on
+        wake-ups (wake.dispatcher_wake_for_events); exit when idle after that."""
+        now = time.monotonic()
+        if self.grace_until is not None:
+            return now >= self.grace_until
+        time_up = now - self.stats.started > self.max_seconds
+        if not time_up and (now - self.state.last_activity <= self.idle_seconds or await self._db(self._retry_soon)):
             return False
-        return not await self._db(self._retry_soon)
+        if self.grace_seconds <= 0:
+            return True
+        await self.loop.run_in_executor(None, self._release, lock)
+        self.grace_until = time.monotonic() + self.grace_seconds
+        return False
 
     async def _wait(self) -> None:
         """Until a request finishes, a wake-up arrives, a recording is done or a poll is due."""
@@ -431,6 +448,13 @@ class Dispatcher:
         except Exception:  # Redis away: keep going, the work is in the database
             logger.warning("could not renew the dispatcher lock", exc_info=True)
             return True
+
+    @staticmethod
+    def _release(lock: wake.DispatcherLock) -> None:
+        try:
+            lock.release()
+        except Exception:  # Redis away: the slot expires by itself
+            logger.warning("could not release the dispatcher lock", exc_info=True)
 
     @staticmethod
     def _retry_soon() -> bool:

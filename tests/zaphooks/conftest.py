@@ -4,15 +4,19 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
+from kartra_integrations.redis_client import redis_client
 from tests.leads.factories import LeadFactory, TagFactory
 from tests.zaphooks.receiver import Receiver
+from zaphooks import wake
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +112,63 @@ def lead(account):
 @pytest.fixture
 def tag(account):
     return TagFactory(account=account, name="VIP")
+
+
+@pytest.fixture
+def slots(postgres_only, transactional_db, monkeypatch):
+    """Every dispatcher slot, held by the test: the one under test runs in the first; no other
+    dispatcher can start, and a worker's sweeper leaves the outbox alone. Start messages are noted,
+    not sent."""
+    if redis_client() is None:
+        pytest.skip("needs REDIS_URL")
+    monkeypatch.setattr(wake, "_start_dispatcher", lambda: None)
+    locks = []
+    deadline = time.monotonic() + 30  # a dispatcher of a live test's worker idles out in 20 s
+    for _ in range(settings.HOOKS_DISPATCHERS):
+        lock = wake.DispatcherLock()
+        while not lock.acquire():
+            if time.monotonic() > deadline:
+                pytest.fail("a hook dispatcher slot stayed taken")
+            time.sleep(0.2)
+        locks.append(lock)
+    yield locks
+    for lock in locks:
+        lock.release()
+
+
+def wait_for(condition, what: str, timeout: float = 20.0):
+    """Wait for something that takes milliseconds on a quiet machine; what it returned."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"never happened: {what}")
+        time.sleep(0.01)
+    return found
+
+
+class CountingRedis(redis.Redis):
+    """A Redis client that notes the commands the test's own thread sends through it and waits for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commands: list[str] = []
+
+    def execute_command(self, *args, **options):
+        if threading.current_thread() is threading.main_thread():
+            self.commands.append(args[0])
+        return super().execute_command(*args, **options)
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """The commands the wake-up sends to Redis and waits for."""
+    client = CountingRedis.from_url(settings.REDIS_URL)
+    monkeypatch.setattr(wake, "redis_client", lambda: client)
+    return client.commands
+
+
+@pytest.fixture(autouse=True)
+def _dispatchers_unseen(monkeypatch):
+    """Each test's process starts without a reading of the dispatcher slots: one taken in an earlier
+    test (whose slots the test held itself) would let its commits push wake-ups blind."""
+    monkeypatch.setattr(wake, "_dispatcher_seen_at", None)

@@ -3,51 +3,28 @@ sends, how it signs, what it records and schedules, and what it never sends."""
 
 import asyncio
 import json
-import time
 from collections import Counter
 from datetime import timedelta
 
 import httpx
 import pytest
 import standardwebhooks
-from django.conf import settings
 from django.utils import timezone
 
-from kartra_integrations.redis_client import redis_client
 from leads.services import lead_tag_assign
 from tests.leads.factories import LeadFactory, TagFactory
-from zaphooks import delivery, wake
+from zaphooks import delivery
 from zaphooks.dispatch import Dispatcher
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent, SubscriptionState
 
 from .factories import DeliveryFactory, SubscriptionFactory
 
 
-@pytest.fixture
-def slots(postgres_only, transactional_db, monkeypatch):
-    """Every dispatcher slot, held by the test: the one under test runs in the first; no other
-    dispatcher can start, and a worker's sweeper leaves the outbox alone. Start messages are noted,
-    not sent."""
-    if redis_client() is None:
-        pytest.skip("needs REDIS_URL")
-    monkeypatch.setattr(wake, "_start_dispatcher", lambda: None)
-    locks = []
-    deadline = time.monotonic() + 30  # a dispatcher of a live test's worker idles out in 20 s
-    for _ in range(settings.HOOKS_DISPATCHERS):
-        lock = wake.DispatcherLock()
-        while not lock.acquire():
-            if time.monotonic() > deadline:
-                pytest.fail("a hook dispatcher slot stayed taken")
-            time.sleep(0.2)
-        locks.append(lock)
-    yield locks
-    for lock in locks:
-        lock.release()
-
-
 def _dispatch(slots, handler, **options):
     """Run a dispatcher until it is idle (at most about a second), every request answered by `handler`."""
-    options = {"idle_seconds": 0, "max_seconds": 1, **options}
+    # No grace after the slot's release: nothing here commits with the wake-up on (test_wake_on_commit
+    # tests the grace).
+    options = {"idle_seconds": 0, "max_seconds": 1, "grace_seconds": 0, **options}
     dispatcher = Dispatcher(transport_factory=lambda **limits: httpx.MockTransport(handler), **options)
     return dispatcher.run(lock=slots[0])
 

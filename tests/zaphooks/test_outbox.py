@@ -24,7 +24,7 @@ def test_a_lead_change_wakes_hook_delivery_through_the_outbox(
     account, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     woken = []
-    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "dispatcher_wake_for_events", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = True
     with django_capture_on_commit_callbacks(execute=True):
         lead_tag_assign(lead=LeadFactory(account=account), tag=TagFactory(account=account))

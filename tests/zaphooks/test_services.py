@@ -388,7 +388,7 @@ def test_two_dispatchers_claiming_at_once_never_share_a_row(postgres_only):
 
 def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "dispatcher_wake_for_events", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = True
     services.events_committed()
     assert woken == [True]
@@ -396,7 +396,7 @@ def test_committed_events_wake_the_dispatcher_when_wake_on_commit_is_on(settings
 
 def test_committed_events_wake_nothing_when_wake_on_commit_is_off(settings, monkeypatch):
     woken = []
-    monkeypatch.setattr(delivery, "wake_dispatcher", lambda: woken.append(True))
+    monkeypatch.setattr(delivery, "dispatcher_wake_for_events", lambda: woken.append(True))
     settings.HOOKS_WAKE_ON_COMMIT = False
     services.events_committed()
     assert woken == []
