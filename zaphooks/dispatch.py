@@ -9,14 +9,14 @@ rounds carry.
 
 Why not one Celery task per delivery: a prefork pool of blocking requests manages a handful of
 deliveries a second against a slow receiver. Here one process keeps hundreds of requests in flight
-(httpx transports), caps them per subscription so a slow endpoint holds back nobody else, and
+(one aiohttp session), caps them per subscription so a slow endpoint holds back nobody else, and
 claims and records in bulk from two database threads (Django's ORM is synchronous).
 
 It runs as the Celery task `hooks_dispatch`, started by a wake-up after commit or by the sweeper,
 and exits after a quiet spell. Up to HOOKS_DISPATCHERS run at once, each holding a Redis slot
 (wake.DispatcherLock): one whose work outgrows its room starts the next, and they share the work
 through SKIP LOCKED (relay batches and claims never overlap). Under Celery's prefork pool each is a
-process of its own, so each has a core, where one process's httpx saturates one. All state that
+process of its own, so each has a core, where one process's client saturates one. All state that
 matters is in the database: a killed dispatcher loses nothing, its claims expire and are sent again.
 """
 
@@ -28,13 +28,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-import httpx
+import aiohttp
 import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_shutting_down
 from celery.worker import state as worker_state
@@ -47,14 +46,8 @@ from kartra_integrations.redis_client import redis_client
 from . import delivery, selectors, signing, targets, wake
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO: hundreds a second here. The attempt log is the record.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
-CONNECT_TIMEOUT = 3.0
-TOTAL_TIMEOUT = 10.0
 RESPONSE_START_BYTES = 500
-POOL_CONNECTIONS = 8
-TIMEOUTS = httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT).as_dict()
 SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
 RELAY_BATCH = 500
 CLAIM_BATCH = 500
@@ -127,11 +120,7 @@ class Dispatcher:
         per_target: int | None = None,
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
-        transport_factory: Callable[..., httpx.AsyncBaseTransport] = targets.guarded_transport,
     ):
-        """`transport_factory(limits=...)` makes each of the dispatcher's connection pools (tests pass
-        one that makes an httpx.MockTransport)."""
-        self.transport_factory = transport_factory
         self.max_in_flight = max_in_flight or settings.HOOKS_MAX_IN_FLIGHT
         # The cap per target holds across the dispatchers: each takes its share.
         self.per_target = per_target or -(-settings.HOOKS_MAX_IN_FLIGHT_PER_TARGET // settings.HOOKS_DISPATCHERS)
@@ -174,17 +163,9 @@ class Dispatcher:
         # relays and claims on the other, so a claim never waits behind a write.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hooks-db")
         self.recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hooks-record")
-        # httpx's transports, without its client: none of the client's layers is wanted here (no
-        # redirects, no auth, and no cookie jar, which would carry one tenant's cookies to another's
-        # endpoint on the same host), and they cost a fifth of every request. Many small pools rather
-        # than one big one: httpcore's pool scans every connection on every request, so one pool of
-        # hundreds of connections manages fewer requests a second than eight.
-        limits = httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS)
-        self.transports = [
-            self.transport_factory(limits=limits) for _ in range(-(-self.max_in_flight // POOL_CONNECTIONS))
-        ]
-        self.transport_load = [0] * len(self.transports)
-        self.urls: dict[str, httpx.URL] = {}  # parsed once per target
+        # One session: its connector keeps a connection per request in flight (the dispatcher caps
+        # them, so the connector needs no limit of its own), every new one checked by the SSRF guard.
+        self.session = targets.guarded_session(limit=0)
         self.secrets: dict[int, tuple[float, list[str]]] = {}
         # What the loop waits for: a wake-up from Redis, or requests finished.
         self.progress = asyncio.Event()
@@ -196,8 +177,7 @@ class Dispatcher:
         finally:
             if listener:
                 listener.cancel()
-            for transport in self.transports:
-                await transport.aclose()
+            await self.session.close()
             for executor in (self.executor, self.recorder):
                 await self.loop.run_in_executor(executor, _close_db)
                 executor.shutdown(wait=True)
@@ -449,53 +429,45 @@ class Dispatcher:
     async def _send(self, job: delivery.Job) -> delivery.Result:
         body = job.body.encode()
         headers = signing.delivery_headers(
-            secrets_=self.secrets[job.account_id][1], msg_id=str(job.event_id), timestamp=int(time.time()), body=body
+            secrets_=self.secrets[job.account_id][1], msg_id=job.event_id, timestamp=int(time.time()), body=body
         )
-        url = self.urls.get(job.target_url)
-        if url is None:
-            url = self.urls[job.target_url] = httpx.URL(job.target_url)
         attempted_at = datetime.now(UTC)
         started = time.perf_counter()
         status_code = None
         response_start = error = ""
         retry_after = None
-        slot = min(range(len(self.transports)), key=self.transport_load.__getitem__)
-        self.transport_load[slot] += 1
         try:
-            async with asyncio.timeout(TOTAL_TIMEOUT):
-                request = httpx.Request("POST", url, content=body, headers=headers, extensions={"timeout": TIMEOUTS})
-                response = await self.transports[slot].handle_async_request(request)
-                try:
-                    status_code = response.status_code
-                    if not 200 <= status_code < 300:
-                        retry_after = response.headers.get("retry-after")
-                    chunks = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        chunks += chunk
-                        if len(chunks) >= RESPONSE_START_BYTES:
-                            break
-                    # (PostgreSQL text holds no NUL)
-                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace").replace("\x00", "")
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            status_code, error = None, f"timed out after {TOTAL_TIMEOUT:g} s"
-        except httpx.TimeoutException as exc:
+            async with self.session.post(job.target_url, data=body, headers=headers, allow_redirects=False) as response:
+                status_code = response.status
+                if not 200 <= status_code < 300:
+                    retry_after = response.headers.get("retry-after")
+                response_start = await _response_start(response)
+        except aiohttp.ServerTimeoutError as exc:
             status_code, error = None, f"timed out ({type(exc).__name__})"
-        except httpx.HTTPError as exc:
+        except TimeoutError:
+            status_code, error = None, f"timed out after {self.session.timeout.total:g} s"
+        except aiohttp.ClientError as exc:
             status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
         except Exception as exc:  # never let one delivery take the loop down; it is retried
             logger.exception("unexpected error delivering %s", job.delivery_id)
             status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
-        finally:
-            self.transport_load[slot] -= 1
-        duration_ms = int((time.perf_counter() - started) * 1000)
         return delivery.Result(
             job=job,
             attempted_at=attempted_at,
             status_code=status_code,
-            duration_ms=duration_ms,
+            duration_ms=int((time.perf_counter() - started) * 1000),
             response_start=response_start,
             error=error,
             retry_after=retry_after,
         )
+
+
+async def _response_start(response: aiohttp.ClientResponse) -> str:
+    """The first RESPONSE_START_BYTES of the body, as text (PostgreSQL text holds no NUL)."""
+    start = bytearray()
+    while len(start) < RESPONSE_START_BYTES:
+        chunk = await response.content.read(RESPONSE_START_BYTES - len(start))
+        if not chunk:
+            break
+        start += chunk
+    return start.decode("utf-8", "replace").replace("\x00", "")
