@@ -1,9 +1,10 @@
 """SSRF guard: a hook target must be https and reach only public addresses.
 
 Checked twice: when a subscription is made (`target_url_problem`) and again for every new
-connection (`GuardedConnector`, the aiohttp connector of every hook request), against the address the name resolves to at that moment, so
-a DNS answer that changes after subscribing (DNS rebinding) still cannot reach an internal host.
-The connection goes to the checked IP; TLS still verifies and sends SNI for the URL's host name.
+connection (`GuardedConnector`, the aiohttp connector of every hook request), against the address
+the name resolves to at that moment, so a DNS answer that changes after subscribing (DNS
+rebinding) still cannot reach an internal host. The connection goes to the checked IP; TLS still
+verifies and sends SNI for the URL's host name.
 `HOOKS_ALLOW_PRIVATE_TARGETS` (development and tests) allows http and private or loopback targets.
 """
 

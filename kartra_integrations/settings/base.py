@@ -240,7 +240,7 @@ HOOKS_WAKE_ON_COMMIT = env.bool("HOOKS_WAKE_ON_COMMIT", default=True)
 # for new events without a wake-up (default: 1 s with Redis to wake it, 0.1 s without).
 HOOKS_DISPATCHERS = env.int("HOOKS_DISPATCHERS", default=2)
 HOOKS_MAX_IN_FLIGHT = env.int("HOOKS_MAX_IN_FLIGHT", default=512)
-HOOKS_MAX_IN_FLIGHT_PER_TARGET = env.int("HOOKS_MAX_IN_FLIGHT_PER_TARGET", default=256)
+HOOKS_MAX_IN_FLIGHT_PER_TARGET = env.int("HOOKS_MAX_IN_FLIGHT_PER_TARGET", default=512)
 HOOKS_DISPATCH_IDLE_SECONDS = env.float("HOOKS_DISPATCH_IDLE_SECONDS", default=20.0)
 HOOKS_DISPATCH_MAX_SECONDS = env.float("HOOKS_DISPATCH_MAX_SECONDS", default=600.0)
 HOOKS_RELAY_POLL_SECONDS = env.float("HOOKS_RELAY_POLL_SECONDS", default=None)
