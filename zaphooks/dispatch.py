@@ -3,9 +3,11 @@
 Each round of the loop (`Dispatcher._loop`) is a few named steps: keep the lock (`_lock_keep`), free
 expired claims (`_sweep`), relay a batch of the outbox and send what it claimed (`_relay`), claim due
 deliveries and send them (`_claim`), write the results in batches (`_record`), exit when idle for a
-while (`_idle`, `_exit_wanted`), wait for progress (`_wait`) and take the finished requests
-(`_collect`); on the way out, `_drain` finishes and records what is in flight. `LoopState` is what the
-rounds carry.
+while (`_idle`, `_exit_wanted`) and wait for progress (`_wait`). Claimed deliveries wait in a
+ready queue per subscription (`LoopState.ready`, up to as many again as may be in flight): a finished
+request starts the next one at once (`_on_finished`), without waiting for the round or a claim's
+round trip. On the way out, `_drain` finishes and records what is in flight or ready. `LoopState` is
+what the rounds carry.
 
 Why not one Celery task per delivery: a prefork pool of blocking requests manages a handful of
 deliveries a second against a slow receiver. Here one process keeps hundreds of requests in flight
@@ -52,10 +54,14 @@ SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
 RELAY_BATCH = 500
 CLAIM_BATCH = 500
 # While deliveries may be waiting for room, claim again once this many requests have finished (or
-# all of them): a claim per finished request would keep the database thread busy.
+# none is in flight): a claim per finished request would keep the database thread busy.
 CLAIM_AFTER_FREED = 64
+# Claimed deliveries kept ready to start, as a multiple of what may be in flight (per dispatcher and
+# per subscription): when a request finishes the next starts at once, while the next claim is on its
+# way. Their lease (delivery.LEASE, 30 s) is far longer than a ready queue takes to empty.
+PREFETCH = 2
 RECORD_AFTER = 0.2  # seconds a result may wait to be recorded with others
-RECORD_BATCH = 200
+RECORD_BATCH = 500
 
 
 # Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
@@ -90,6 +96,8 @@ class LoopState:
 
     in_flight: dict[asyncio.Task, delivery.Job] = field(default_factory=dict)
     per_sub: dict[int, int] = field(default_factory=dict)  # requests in flight per subscription
+    ready: dict[int, collections.deque[delivery.Job]] = field(default_factory=dict)  # claimed, not started
+    ready_count: int = 0
     results: list[delivery.Result] = field(default_factory=list)  # not recorded yet
     recording: asyncio.Future | None = None  # the batch of results being written
     last_relay: float = 0.0
@@ -170,7 +178,6 @@ class Dispatcher:
         # What the loop waits for: a wake-up from Redis, or requests finished.
         self.progress = asyncio.Event()
         self.woken = False
-        self.finished: collections.deque[asyncio.Task] = collections.deque()
         listener = asyncio.create_task(self._listen()) if self.has_redis else None
         try:
             await self._loop(lock)
@@ -218,19 +225,22 @@ class Dispatcher:
             if self._idle() and await self._exit_wanted():
                 break
             await self._wait()
-            self._collect()
         # Leaving with requests in flight (lock lost, time up or a shutdown): finish and record them.
         await self._drain()
 
     # --- the steps of a round ------------------------------------------------------------------
 
     def _room(self) -> int:
-        """Requests this dispatcher may still start."""
-        return self.max_in_flight - len(self.state.in_flight)
+        """Deliveries this dispatcher may still claim: in flight and ready together."""
+        return PREFETCH * self.max_in_flight - len(self.state.in_flight) - self.state.ready_count
 
     def _target_room(self) -> dict[int, int]:
-        """Per subscription with requests in flight: how many more it may have."""
-        return {sub: self.per_target - n for sub, n in self.state.per_sub.items()}
+        """Per subscription with requests in flight or ready: how many more it may claim."""
+        state = self.state
+        subs = state.per_sub.keys() | state.ready.keys()
+        return {
+            sub: PREFETCH * self.per_target - state.per_sub.get(sub, 0) - len(state.ready.get(sub, ())) for sub in subs
+        }
 
     async def _lock_keep(self, lock: wake.DispatcherLock, now: float) -> bool:
         """Renew the dispatcher's slot once a second; False when it is no longer ours."""
@@ -255,7 +265,7 @@ class Dispatcher:
             limit=RELAY_BATCH,
             claim=max(self._room(), 0),
             room=self._target_room(),
-            default_room=self.per_target,
+            default_room=PREFETCH * self.per_target,
         )
         state.want_relay = batch.read == RELAY_BATCH
         self.stats.relayed += batch.recorded
@@ -283,9 +293,10 @@ class Dispatcher:
         state = self.state
         state.last_claim, state.freed = now, 0
         limit = min(self._room(), CLAIM_BATCH)
-        full = {sub for sub, n in state.per_sub.items() if n >= self.per_target}
+        room = self._target_room()
+        full = {sub for sub, n in room.items() if n <= 0}
         claimed = await self._db(
-            delivery.deliveries_claim, limit=limit, room=self._target_room(), default_room=self.per_target
+            delivery.deliveries_claim, limit=limit, room=room, default_room=PREFETCH * self.per_target
         )
         self.stats.claims += 1
         # More may be due: rows left for lack of room, a full batch, or subscriptions at their cap
@@ -301,7 +312,11 @@ class Dispatcher:
             return
         self.state.last_activity = time.monotonic()
         await self._secrets_for({job.account_id for job in jobs})
-        self._start(jobs)
+        state = self.state
+        for job in jobs:
+            state.ready.setdefault(job.subscription_id, collections.deque()).append(job)
+        state.ready_count += len(jobs)
+        self._start_ready()
 
     def _record(self) -> None:
         """Results are written together, on the recording thread, one batch at a time: once
@@ -328,6 +343,7 @@ class Dispatcher:
         state = self.state
         return (
             not state.in_flight
+            and not state.ready_count
             and not state.results
             and state.recording is None
             and not state.want_claim
@@ -346,7 +362,7 @@ class Dispatcher:
     async def _wait(self) -> None:
         """Until a request finishes, a wake-up arrives, a recording is done or a poll is due."""
         state = self.state
-        if not self.finished and not self.woken:
+        if not self.woken:
             timeout = min(self.relay_poll, self.claim_poll)
             if state.results and state.recording is None:
                 timeout = max(0.001, min(timeout, state.first_result_at + RECORD_AFTER - time.monotonic()))
@@ -358,40 +374,56 @@ class Dispatcher:
             self.woken = False
             state.want_relay = state.relay_after_wake = True
 
-    def _collect(self) -> None:
-        """Take the finished requests' results, freeing their room."""
-        state = self.state
-        while self.finished:
-            task = self.finished.popleft()
-            job = state.in_flight.pop(task)
-            state.freed += 1
-            state.per_sub[job.subscription_id] -= 1
-            if not state.per_sub[job.subscription_id]:
-                del state.per_sub[job.subscription_id]
-            if not state.results:
-                state.first_result_at = time.monotonic()
-            state.results.append(task.result())
-
     async def _drain(self) -> None:
-        """Finish the requests in flight and record every result left."""
+        """Finish the requests in flight and those ready (claimed already), and record every result."""
         state = self.state
-        results = state.results
-        if state.in_flight:
-            results.extend(await asyncio.gather(*state.in_flight))
+        while state.in_flight:
+            # Each finished request starts a ready one (_on_finished); none is left once none is in flight.
+            await asyncio.wait(list(state.in_flight))
         if state.recording is not None:
             await state.recording
-        if results:
-            await self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=results))
+        if state.results:
+            await self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=state.results))
 
-    def _start(self, jobs: list[delivery.Job]) -> None:
-        for job in jobs:
-            self.state.per_sub[job.subscription_id] = self.state.per_sub.get(job.subscription_id, 0) + 1
+    def _start_ready(self) -> None:
+        """Start ready deliveries while the dispatcher and their subscription have room."""
+        for sub in list(self.state.ready):
+            if len(self.state.in_flight) >= self.max_in_flight:
+                return
+            self._start_next(sub)
+
+    def _start_next(self, sub: int) -> None:
+        """Start the subscription's ready deliveries that fit."""
+        state = self.state
+        queue = state.ready[sub]
+        room = min(self.per_target - state.per_sub.get(sub, 0), self.max_in_flight - len(state.in_flight))
+        for _ in range(min(room, len(queue))):
+            job = queue.popleft()
+            state.ready_count -= 1
+            state.per_sub[sub] = state.per_sub.get(sub, 0) + 1
             task = asyncio.create_task(self._send(job))
             task.add_done_callback(self._on_finished)
-            self.state.in_flight[task] = job
+            state.in_flight[task] = job
+        if not queue:
+            del state.ready[sub]
 
     def _on_finished(self, task: asyncio.Task) -> None:
-        self.finished.append(task)
+        """Take the result, free the room and fill it from the ready queues: the same subscription's
+        first (its own slot came free), any other's when it has none."""
+        state = self.state
+        job = state.in_flight.pop(task)
+        sub = job.subscription_id
+        state.freed += 1
+        state.per_sub[sub] -= 1
+        if not state.per_sub[sub]:
+            del state.per_sub[sub]
+        if not state.results:
+            state.first_result_at = time.monotonic()
+        state.results.append(task.result())
+        if sub in state.ready:
+            self._start_next(sub)
+        elif state.ready_count:
+            self._start_ready()
         self.progress.set()
 
     async def _ask_for_help(self) -> None:
