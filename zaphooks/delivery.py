@@ -482,6 +482,13 @@ def subscription_disabled_notify(*, subscription_id: int) -> None:
         logger.exception("could not email the owner about disabled subscription %s", subscription_id)
 
 
+def deliveries_unclaim(*, delivery_ids: list[int]) -> int:
+    """Claimed deliveries a stopping dispatcher did not start: due again at once, for the next one."""
+    return Delivery.objects.filter(pk__any=delivery_ids, state=DeliveryState.SENDING).update(
+        state=DeliveryState.PENDING, claimed_until=None
+    )
+
+
 def deliveries_release_expired(*, now: datetime | None = None) -> int:
     """The sweeper: claims whose lease ran out (a crashed dispatcher) become due again."""
     now = now or timezone.now()

@@ -6,8 +6,8 @@ deliveries and send them (`_claim`), write the results in batches (`_record`), e
 while (`_idle`, `_exit_wanted`) and wait for progress (`_wait`). Claimed deliveries wait in a
 ready queue per subscription (`LoopState.ready`, up to as many again as may be in flight): a finished
 request starts the next one at once (`_on_finished`), without waiting for the round or a claim's
-round trip. On the way out, `_drain` finishes and records what is in flight or ready. `LoopState` is
-what the rounds carry.
+round trip. On the way out, `_drain` hands back what is ready, and finishes and records what is in
+flight. `LoopState` is what the rounds carry.
 
 Why not one Celery task per delivery: a prefork pool of blocking requests manages a handful of
 deliveries a second against a slow receiver. Here one process keeps hundreds of requests in flight
@@ -375,10 +375,15 @@ class Dispatcher:
             state.want_relay = state.relay_after_wake = True
 
     async def _drain(self) -> None:
-        """Finish the requests in flight and those ready (claimed already), and record every result."""
+        """Hand back the deliveries claimed but not started (due again at once, for whoever runs
+        next), finish the requests in flight, and record every result."""
         state = self.state
-        while state.in_flight:
-            # Each finished request starts a ready one (_on_finished); none is left once none is in flight.
+        ready = [job.delivery_id for queue in state.ready.values() for job in queue]
+        state.ready.clear()
+        state.ready_count = 0
+        if ready:
+            await self._db(delivery.deliveries_unclaim, delivery_ids=ready)
+        if state.in_flight:
             await asyncio.wait(list(state.in_flight))
         if state.recording is not None:
             await state.recording
@@ -420,7 +425,9 @@ class Dispatcher:
         if not state.results:
             state.first_result_at = time.monotonic()
         state.results.append(task.result())
-        if sub in state.ready:
+        if SHUTTING_DOWN.is_set():
+            pass  # the loop hands the ready ones back on its way out
+        elif sub in state.ready:
             self._start_next(sub)
         elif state.ready_count:
             self._start_ready()

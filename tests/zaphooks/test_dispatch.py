@@ -3,6 +3,7 @@ loopback (tests/zaphooks/receiver.py: the path says how it answers): what it sen
 what it records and schedules, what it never sends, and where it refuses to connect."""
 
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 from kartra_integrations.redis_client import redis_client
 from leads.services import lead_tag_assign
 from tests.leads.factories import LeadFactory, TagFactory
-from zaphooks import delivery, targets, wake
+from zaphooks import delivery, dispatch, targets, wake
 from zaphooks.dispatch import Dispatcher
 from zaphooks.models import Delivery, DeliveryAttempt, DeliveryState, HookEvent, SubscriptionState
 
@@ -196,3 +197,24 @@ def test_with_private_targets_disallowed_a_loopback_target_is_refused_at_connect
         refused.refresh_from_db()
         assert refused.state == DeliveryState.PENDING
         assert DeliveryAttempt.objects.get(delivery=refused).error.startswith("TargetRefused: refused:")
+
+
+def test_a_stopping_dispatcher_finishes_what_is_on_the_wire_and_hands_back_what_it_had_not_started(
+    slots, receiver, monkeypatch
+):
+    first = _due(receiver, "/slow/0.3/stopping")
+    for _ in range(2):
+        DeliveryFactory(subscription=first.subscription)
+    monkeypatch.setattr(dispatch, "SHUTTING_DOWN", threading.Event())
+
+    def stop_once_a_request_arrives():
+        receiver.wait_for("/slow/0.3/stopping")
+        dispatch.SHUTTING_DOWN.set()
+
+    stopper = threading.Thread(target=stop_once_a_request_arrives)
+    stopper.start()
+    _dispatch(slots, max_in_flight=1, max_seconds=30)
+    stopper.join()
+    assert len(receiver.to("/slow/0.3/stopping")) == 1
+    states = sorted(Delivery.objects.values_list("state", "attempts", "claimed_until"))
+    assert states == [(DeliveryState.PENDING, 0, None)] * 2 + [(DeliveryState.SUCCEEDED, 1, None)]
