@@ -156,6 +156,10 @@ def test_connect_time_guard_refuses_a_loopback_ip_literal():
     assert _refused("127.0.0.1")
 
 
+def test_connect_time_guard_refuses_an_ipv4_mapped_loopback_ip_literal():
+    assert _refused("[::ffff:127.0.0.1]")
+
+
 def test_connect_time_guard_refuses_a_name_that_resolves_to_6to4_around_a_private_address():
     assert _refused("hooks.example.com", StubResolver("2002:a00:1::1"))
 
