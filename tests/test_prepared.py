@@ -146,3 +146,14 @@ def test_a_following_row_whose_primary_key_the_database_makes_is_refused():
     lead = LeadFactory()
     with pytest.raises(ImproperlyConfigured):
         insert_if_absent(_event(lead), then=LeadTag(lead=lead, tag=TagFactory()))
+
+
+def test_any_matches_the_listed_values_with_one_statement_whatever_their_number(account):
+    first, second, third = (LeadFactory(account=account) for _ in range(3))
+    some = Lead.objects.filter(pk__any=[first.pk, third.pk])
+    assert set(some) == {first, third}
+    assert not Lead.objects.filter(pk__any=[]).exists()
+    one_sql, one_params = Lead.objects.filter(pk__any=[second.pk]).query.sql_with_params()
+    some_sql, some_params = some.query.sql_with_params()
+    assert one_sql == some_sql
+    assert (one_params, some_params) == (([second.pk],), ([first.pk, third.pk],))
