@@ -383,7 +383,7 @@ class Dispatcher:
         state.ready_count = 0
         if ready:
             await self._db(delivery.deliveries_unclaim, delivery_ids=ready)
-        if state.in_flight:
+        while state.in_flight:
             await asyncio.wait(list(state.in_flight))
         if state.recording is not None:
             await state.recording
