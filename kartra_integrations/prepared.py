@@ -31,8 +31,26 @@ from typing import Any, Generic, TypeVar, cast
 import psycopg
 from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
 from django.db import connection, connections, models, router, transaction
-from django.db.models import AutoField, BigAutoField
+from django.db.models import AutoField, BigAutoField, Field, Lookup
 from django.db.models.query import get_related_populators
+
+
+@Field.register_lookup
+class AnyOf(Lookup):
+    """`field__any=[...]`: `field = ANY(%s)`, the list bound as one array. `__in` writes one
+    placeholder per value, so every batch size is a new statement for psycopg to convert and for
+    PostgreSQL to prepare (settings: prepare_threshold); this is one statement whatever the size."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return ("%s", [[self.lhs.output_field.get_db_prep_value(v, connection, prepared=False) for v in value]])
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 class _Compiled:

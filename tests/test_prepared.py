@@ -213,3 +213,14 @@ def test_insert_if_absent_reading_inserts_and_reads_in_one_statement(account, dj
     assert rows == [(lead.pk, existing.pk)]  # the read does not see the row the statement inserts
     duplicate = Lead(account=account, email="NEW@example.com", date_joined=existing.date_joined)
     assert insert_if_absent_reading(duplicate, read, {"account_id": account.pk}) is None
+
+
+def test_any_matches_the_listed_values_with_one_statement_whatever_their_number(account):
+    first, second, third = (LeadFactory(account=account) for _ in range(3))
+    some = Lead.objects.filter(pk__any=[first.pk, third.pk])
+    assert set(some) == {first, third}
+    assert not Lead.objects.filter(pk__any=[]).exists()
+    one_sql, one_params = Lead.objects.filter(pk__any=[second.pk]).query.sql_with_params()
+    some_sql, some_params = some.query.sql_with_params()
+    assert one_sql == some_sql
+    assert (one_params, some_params) == (([second.pk],), ([first.pk, third.pk],))

@@ -291,7 +291,7 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
                 chosen.append(delivery_id)
         if not chosen:
             return ClaimBatch(jobs=[], left=len(rows))
-        Delivery.objects.filter(pk__in=chosen, state=DeliveryState.PENDING).update(
+        Delivery.objects.filter(pk__any=chosen, state=DeliveryState.PENDING).update(
             state=DeliveryState.SENDING, claimed_until=now + LEASE
         )
         # Checked at send time too: the subscription is active, the account has Zapier access, and
@@ -299,7 +299,7 @@ def deliveries_claim(*, limit: int, room: dict[int, int], default_room: int, now
         jobs = [
             Job(delivery_id, sub_id, account_id, str(event_id), target_url, body, attempts)
             for delivery_id, sub_id, account_id, event_id, target_url, body, attempts in Delivery.objects.filter(
-                pk__in=chosen,
+                pk__any=chosen,
                 subscription__state=SubscriptionState.ACTIVE,
                 subscription__account__zapier_activated=True,
                 access_revoked=False,
@@ -398,7 +398,7 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
         # to fail the whole batch at commit. The lock keeps the others until the attempts are in.
         present = set(
             Delivery.objects.select_for_update()
-            .filter(pk__in=[attempt.delivery_id for attempt in attempts])
+            .filter(pk__any=[attempt.delivery_id for attempt in attempts])
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -406,14 +406,14 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
         # target answered (it may echo the payload) is not kept, and the delivery is not retried. Read
         # after the lock, so an erasure that committed while we waited for it is seen.
         erased = set(
-            Delivery.objects.filter(pk__in=present, event__erased_at__isnull=False).values_list("pk", flat=True)
+            Delivery.objects.filter(pk__any=present, event__erased_at__isnull=False).values_list("pk", flat=True)
         )
         for row in attempts:
             if row.delivery_id in erased:
                 row.response_start = ""
         rows_insert([row for row in attempts if row.delivery_id in present])
         for (state, status_code, error), ids in by_outcome.items():
-            Delivery.objects.filter(pk__in=ids).update(
+            Delivery.objects.filter(pk__any=ids).update(
                 state=state,
                 attempts=F("attempts") + 1,
                 next_attempt_at=None,
@@ -433,7 +433,7 @@ def deliveries_record(*, results: list[Result], now: datetime | None = None) -> 
                 state=DeliveryState.FAILED, next_attempt_at=None, claimed_until=None, last_error=LEAD_ERASED
             )
         if ok_subs:
-            Subscription.objects.filter(pk__in=ok_subs, first_failure_at__isnull=False).update(first_failure_at=None)
+            Subscription.objects.filter(pk__any=ok_subs, first_failure_at__isnull=False).update(first_failure_at=None)
         if gone:
             # 410 Gone: that is how Zapier says the Zap is gone. Delete at once (kept as a row for the log).
             Subscription.objects.filter(pk__in=gone).exclude(state=SubscriptionState.DELETED).update(
@@ -482,6 +482,13 @@ def subscription_disabled_notify(*, subscription_id: int) -> None:
         )
     except Exception:
         logger.exception("could not email the owner about disabled subscription %s", subscription_id)
+
+
+def deliveries_unclaim(*, delivery_ids: list[int]) -> int:
+    """Claimed deliveries a stopping dispatcher did not start: due again at once, for the next one."""
+    return Delivery.objects.filter(pk__any=delivery_ids, state=DeliveryState.SENDING).update(
+        state=DeliveryState.PENDING, claimed_until=None
+    )
 
 
 def deliveries_release_expired(*, now: datetime | None = None) -> int:

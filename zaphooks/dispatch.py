@@ -3,20 +3,22 @@
 Each round of the loop (`Dispatcher._loop`) is a few named steps: keep the lock (`_lock_keep`), free
 expired claims (`_sweep`), relay a batch of the outbox and send what it claimed (`_relay`), claim due
 deliveries and send them (`_claim`), write the results in batches (`_record`), exit when idle for a
-while (`_idle`, `_exit_wanted`), wait for progress (`_wait`) and take the finished requests
-(`_collect`); on the way out, `_drain` finishes and records what is in flight. `LoopState` is what the
-rounds carry.
+while (`_idle`, `_exit_wanted`) and wait for progress (`_wait`). Claimed deliveries wait in a
+ready queue per subscription (`LoopState.ready`, up to as many again as may be in flight): a finished
+request starts the next one at once (`_on_finished`), without waiting for the round or a claim's
+round trip. On the way out, `_drain` hands back what is ready, and finishes and records what is in
+flight. `LoopState` is what the rounds carry.
 
 Why not one Celery task per delivery: a prefork pool of blocking requests manages a handful of
 deliveries a second against a slow receiver. Here one process keeps hundreds of requests in flight
-(httpx transports), caps them per subscription so a slow endpoint holds back nobody else, and
+(one aiohttp session), caps them per subscription so a slow endpoint holds back nobody else, and
 claims and records in bulk from two database threads (Django's ORM is synchronous).
 
 It runs as the Celery task `hooks_dispatch`, started by a wake-up after commit or by the sweeper,
 and exits after a quiet spell. Up to HOOKS_DISPATCHERS run at once, each holding a Redis slot
 (wake.DispatcherLock): one whose work outgrows its room starts the next, and they share the work
 through SKIP LOCKED (relay batches and claims never overlap). Under Celery's prefork pool each is a
-process of its own, so each has a core, where one process's httpx saturates one. All state that
+process of its own, so each has a core, where one process's client saturates one. All state that
 matters is in the database: a killed dispatcher loses nothing, its claims expire and are sent again.
 """
 
@@ -28,13 +30,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-import httpx
+import aiohttp
 import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_shutting_down
 from celery.worker import state as worker_state
@@ -47,22 +48,20 @@ from kartra_integrations.redis_client import redis_client
 from . import delivery, selectors, signing, targets, wake
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO: hundreds a second here. The attempt log is the record.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
-CONNECT_TIMEOUT = 3.0
-TOTAL_TIMEOUT = 10.0
 RESPONSE_START_BYTES = 500
-POOL_CONNECTIONS = 8
-TIMEOUTS = httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT).as_dict()
 SECRETS_MAX_AGE = 10.0  # a rotated secret is used within this many seconds
 RELAY_BATCH = 500
 CLAIM_BATCH = 500
 # While deliveries may be waiting for room, claim again once this many requests have finished (or
-# all of them): a claim per finished request would keep the database thread busy.
+# none is in flight): a claim per finished request would keep the database thread busy.
 CLAIM_AFTER_FREED = 64
+# Claimed deliveries kept ready to start, as a multiple of what may be in flight (per dispatcher and
+# per subscription): when a request finishes the next starts at once, while the next claim is on its
+# way. Their lease (delivery.LEASE, 30 s) is far longer than a ready queue takes to empty.
+PREFETCH = 2
 RECORD_AFTER = 0.2  # seconds a result may wait to be recorded with others
-RECORD_BATCH = 200
+RECORD_BATCH = 500
 
 
 # Set when the Celery worker begins a warm shutdown: the loop stops claiming, finishes what is in
@@ -97,6 +96,8 @@ class LoopState:
 
     in_flight: dict[asyncio.Task, delivery.Job] = field(default_factory=dict)
     per_sub: dict[int, int] = field(default_factory=dict)  # requests in flight per subscription
+    ready: dict[int, collections.deque[delivery.Job]] = field(default_factory=dict)  # claimed, not started
+    ready_count: int = 0
     results: list[delivery.Result] = field(default_factory=list)  # not recorded yet
     recording: asyncio.Future | None = None  # the batch of results being written
     last_relay: float = 0.0
@@ -128,11 +129,7 @@ class Dispatcher:
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
         grace_seconds: float | None = None,
-        transport_factory: Callable[..., httpx.AsyncBaseTransport] = targets.guarded_transport,
     ):
-        """`transport_factory(limits=...)` makes each of the dispatcher's connection pools (tests pass
-        one that makes an httpx.MockTransport)."""
-        self.transport_factory = transport_factory
         self.max_in_flight = max_in_flight or settings.HOOKS_MAX_IN_FLIGHT
         # The cap per target holds across the dispatchers: each takes its share.
         self.per_target = per_target or -(-settings.HOOKS_MAX_IN_FLIGHT_PER_TARGET // settings.HOOKS_DISPATCHERS)
@@ -183,30 +180,20 @@ class Dispatcher:
         # relays and claims on the other, so a claim never waits behind a write.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hooks-db")
         self.recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hooks-record")
-        # httpx's transports, without its client: none of the client's layers is wanted here (no
-        # redirects, no auth, and no cookie jar, which would carry one tenant's cookies to another's
-        # endpoint on the same host), and they cost a fifth of every request. Many small pools rather
-        # than one big one: httpcore's pool scans every connection on every request, so one pool of
-        # hundreds of connections manages fewer requests a second than eight.
-        limits = httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS)
-        self.transports = [
-            self.transport_factory(limits=limits) for _ in range(-(-self.max_in_flight // POOL_CONNECTIONS))
-        ]
-        self.transport_load = [0] * len(self.transports)
-        self.urls: dict[str, httpx.URL] = {}  # parsed once per target
+        # One session: its connector keeps a connection per request in flight (the dispatcher caps
+        # them, so the connector needs no limit of its own), every new one checked by the SSRF guard.
+        self.session = targets.guarded_session(limit=0)
         self.secrets: dict[int, tuple[float, list[str]]] = {}
         # What the loop waits for: a wake-up from Redis, or requests finished.
         self.progress = asyncio.Event()
         self.woken = False
-        self.finished: collections.deque[asyncio.Task] = collections.deque()
         listener = asyncio.create_task(self._listen()) if self.has_redis else None
         try:
             await self._loop(lock)
         finally:
             if listener:
                 listener.cancel()
-            for transport in self.transports:
-                await transport.aclose()
+            await self.session.close()
             for executor in (self.executor, self.recorder):
                 await self.loop.run_in_executor(executor, _close_db)
                 executor.shutdown(wait=True)
@@ -247,19 +234,22 @@ class Dispatcher:
             if self._idle() and await self._exit_wanted(lock):
                 break
             await self._wait()
-            self._collect()
         # Leaving with requests in flight (lock lost, time up or a shutdown): finish and record them.
         await self._drain()
 
     # --- the steps of a round ------------------------------------------------------------------
 
     def _room(self) -> int:
-        """Requests this dispatcher may still start."""
-        return self.max_in_flight - len(self.state.in_flight)
+        """Deliveries this dispatcher may still claim: in flight and ready together."""
+        return PREFETCH * self.max_in_flight - len(self.state.in_flight) - self.state.ready_count
 
     def _target_room(self) -> dict[int, int]:
-        """Per subscription with requests in flight: how many more it may have."""
-        return {sub: self.per_target - n for sub, n in self.state.per_sub.items()}
+        """Per subscription with requests in flight or ready: how many more it may claim."""
+        state = self.state
+        subs = state.per_sub.keys() | state.ready.keys()
+        return {
+            sub: PREFETCH * self.per_target - state.per_sub.get(sub, 0) - len(state.ready.get(sub, ())) for sub in subs
+        }
 
     async def _lock_keep(self, lock: wake.DispatcherLock, now: float) -> bool:
         """Renew the dispatcher's slot once a second; False when it is no longer ours. (In the grace
@@ -285,7 +275,7 @@ class Dispatcher:
             limit=RELAY_BATCH,
             claim=max(self._room(), 0),
             room=self._target_room(),
-            default_room=self.per_target,
+            default_room=PREFETCH * self.per_target,
         )
         state.want_relay = batch.read == RELAY_BATCH
         self.stats.relayed += batch.recorded
@@ -313,9 +303,10 @@ class Dispatcher:
         state = self.state
         state.last_claim, state.freed = now, 0
         limit = min(self._room(), CLAIM_BATCH)
-        full = {sub for sub, n in state.per_sub.items() if n >= self.per_target}
+        room = self._target_room()
+        full = {sub for sub, n in room.items() if n <= 0}
         claimed = await self._db(
-            delivery.deliveries_claim, limit=limit, room=self._target_room(), default_room=self.per_target
+            delivery.deliveries_claim, limit=limit, room=room, default_room=PREFETCH * self.per_target
         )
         self.stats.claims += 1
         # More may be due: rows left for lack of room, a full batch, or subscriptions at their cap
@@ -331,7 +322,11 @@ class Dispatcher:
             return
         self.state.last_activity = time.monotonic()
         await self._secrets_for({job.account_id for job in jobs})
-        self._start(jobs)
+        state = self.state
+        for job in jobs:
+            state.ready.setdefault(job.subscription_id, collections.deque()).append(job)
+        state.ready_count += len(jobs)
+        self._start_ready()
 
     def _record(self) -> None:
         """Results are written together, on the recording thread, one batch at a time: once
@@ -358,6 +353,7 @@ class Dispatcher:
         state = self.state
         return (
             not state.in_flight
+            and not state.ready_count
             and not state.results
             and state.recording is None
             and not state.want_claim
@@ -383,7 +379,7 @@ class Dispatcher:
     async def _wait(self) -> None:
         """Until a request finishes, a wake-up arrives, a recording is done or a poll is due."""
         state = self.state
-        if not self.finished and not self.woken:
+        if not self.woken:
             timeout = min(self.relay_poll, self.claim_poll)
             if state.results and state.recording is None:
                 timeout = max(0.001, min(timeout, state.first_result_at + RECORD_AFTER - time.monotonic()))
@@ -395,40 +391,63 @@ class Dispatcher:
             self.woken = False
             state.want_relay = state.relay_after_wake = True
 
-    def _collect(self) -> None:
-        """Take the finished requests' results, freeing their room."""
-        state = self.state
-        while self.finished:
-            task = self.finished.popleft()
-            job = state.in_flight.pop(task)
-            state.freed += 1
-            state.per_sub[job.subscription_id] -= 1
-            if not state.per_sub[job.subscription_id]:
-                del state.per_sub[job.subscription_id]
-            if not state.results:
-                state.first_result_at = time.monotonic()
-            state.results.append(task.result())
-
     async def _drain(self) -> None:
-        """Finish the requests in flight and record every result left."""
+        """Hand back the deliveries claimed but not started (due again at once, for whoever runs
+        next), finish the requests in flight, and record every result."""
         state = self.state
-        results = state.results
-        if state.in_flight:
-            results.extend(await asyncio.gather(*state.in_flight))
+        ready = [job.delivery_id for queue in state.ready.values() for job in queue]
+        state.ready.clear()
+        state.ready_count = 0
+        if ready:
+            await self._db(delivery.deliveries_unclaim, delivery_ids=ready)
+        while state.in_flight:
+            await asyncio.wait(list(state.in_flight))
         if state.recording is not None:
             await state.recording
-        if results:
-            await self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=results))
+        if state.results:
+            await self.loop.run_in_executor(self.recorder, partial(delivery.deliveries_record, results=state.results))
 
-    def _start(self, jobs: list[delivery.Job]) -> None:
-        for job in jobs:
-            self.state.per_sub[job.subscription_id] = self.state.per_sub.get(job.subscription_id, 0) + 1
+    def _start_ready(self) -> None:
+        """Start ready deliveries while the dispatcher and their subscription have room."""
+        for sub in list(self.state.ready):
+            if len(self.state.in_flight) >= self.max_in_flight:
+                return
+            self._start_next(sub)
+
+    def _start_next(self, sub: int) -> None:
+        """Start the subscription's ready deliveries that fit."""
+        state = self.state
+        queue = state.ready[sub]
+        room = min(self.per_target - state.per_sub.get(sub, 0), self.max_in_flight - len(state.in_flight))
+        for _ in range(min(room, len(queue))):
+            job = queue.popleft()
+            state.ready_count -= 1
+            state.per_sub[sub] = state.per_sub.get(sub, 0) + 1
             task = asyncio.create_task(self._send(job))
             task.add_done_callback(self._on_finished)
-            self.state.in_flight[task] = job
+            state.in_flight[task] = job
+        if not queue:
+            del state.ready[sub]
 
     def _on_finished(self, task: asyncio.Task) -> None:
-        self.finished.append(task)
+        """Take the result, free the room and fill it from the ready queues: the same subscription's
+        first (its own slot came free), any other's when it has none."""
+        state = self.state
+        job = state.in_flight.pop(task)
+        sub = job.subscription_id
+        state.freed += 1
+        state.per_sub[sub] -= 1
+        if not state.per_sub[sub]:
+            del state.per_sub[sub]
+        if not state.results:
+            state.first_result_at = time.monotonic()
+        state.results.append(task.result())
+        if SHUTTING_DOWN.is_set():
+            pass  # the loop hands the ready ones back on its way out
+        elif sub in state.ready:
+            self._start_next(sub)
+        elif state.ready_count:
+            self._start_ready()
         self.progress.set()
 
     async def _ask_for_help(self) -> None:
@@ -473,53 +492,45 @@ class Dispatcher:
     async def _send(self, job: delivery.Job) -> delivery.Result:
         body = job.body.encode()
         headers = signing.delivery_headers(
-            secrets_=self.secrets[job.account_id][1], msg_id=str(job.event_id), timestamp=int(time.time()), body=body
+            secrets_=self.secrets[job.account_id][1], msg_id=job.event_id, timestamp=int(time.time()), body=body
         )
-        url = self.urls.get(job.target_url)
-        if url is None:
-            url = self.urls[job.target_url] = httpx.URL(job.target_url)
         attempted_at = datetime.now(UTC)
         started = time.perf_counter()
         status_code = None
         response_start = error = ""
         retry_after = None
-        slot = min(range(len(self.transports)), key=self.transport_load.__getitem__)
-        self.transport_load[slot] += 1
         try:
-            async with asyncio.timeout(TOTAL_TIMEOUT):
-                request = httpx.Request("POST", url, content=body, headers=headers, extensions={"timeout": TIMEOUTS})
-                response = await self.transports[slot].handle_async_request(request)
-                try:
-                    status_code = response.status_code
-                    if not 200 <= status_code < 300:
-                        retry_after = response.headers.get("retry-after")
-                    chunks = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        chunks += chunk
-                        if len(chunks) >= RESPONSE_START_BYTES:
-                            break
-                    # (PostgreSQL text holds no NUL)
-                    response_start = chunks[:RESPONSE_START_BYTES].decode("utf-8", "replace").replace("\x00", "")
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            status_code, error = None, f"timed out after {TOTAL_TIMEOUT:g} s"
-        except httpx.TimeoutException as exc:
+            async with self.session.post(job.target_url, data=body, headers=headers, allow_redirects=False) as response:
+                status_code = response.status
+                if not 200 <= status_code < 300:
+                    retry_after = response.headers.get("retry-after")
+                response_start = await _response_start(response)
+        except aiohttp.ServerTimeoutError as exc:
             status_code, error = None, f"timed out ({type(exc).__name__})"
-        except httpx.HTTPError as exc:
+        except TimeoutError:
+            status_code, error = None, f"timed out after {self.session.timeout.total:g} s"
+        except aiohttp.ClientError as exc:
             status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
         except Exception as exc:  # never let one delivery take the loop down; it is retried
             logger.exception("unexpected error delivering %s", job.delivery_id)
             status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
-        finally:
-            self.transport_load[slot] -= 1
-        duration_ms = int((time.perf_counter() - started) * 1000)
         return delivery.Result(
             job=job,
             attempted_at=attempted_at,
             status_code=status_code,
-            duration_ms=duration_ms,
+            duration_ms=int((time.perf_counter() - started) * 1000),
             response_start=response_start,
             error=error,
             retry_after=retry_after,
         )
+
+
+async def _response_start(response: aiohttp.ClientResponse) -> str:
+    """The first RESPONSE_START_BYTES of the body, as text (PostgreSQL text holds no NUL)."""
+    start = bytearray()
+    while len(start) < RESPONSE_START_BYTES:
+        chunk = await response.content.read(RESPONSE_START_BYTES - len(start))
+        if not chunk:
+            break
+        start += chunk
+    return start.decode("utf-8", "replace").replace("\x00", "")

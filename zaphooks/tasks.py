@@ -3,7 +3,7 @@
 import asyncio
 import logging
 
-import httpx
+import aiohttp
 from celery import shared_task
 from django.utils import timezone
 
@@ -39,7 +39,10 @@ def hooks_sweep() -> None:
 
 
 @shared_task(
-    name="zaphooks.zapier_unsubscribe_notify", autoretry_for=(httpx.HTTPError,), retry_backoff=30, max_retries=5
+    name="zaphooks.zapier_unsubscribe_notify",
+    autoretry_for=(aiohttp.ClientError, TimeoutError),
+    retry_backoff=30,
+    max_retries=5,
 )
 def zapier_unsubscribe_notify(subscription_id: int) -> int | None:
     """DELETE <target_url>: how we tell Zapier a subscription has stopped (it pauses the Zap)."""
@@ -48,10 +51,11 @@ def zapier_unsubscribe_notify(subscription_id: int) -> int | None:
         return None
 
     async def delete() -> int:
-        async with httpx.AsyncClient(
-            transport=targets.guarded_transport(), timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False
-        ) as client:
-            return (await client.delete(subscription.target_url)).status_code
+        async with (
+            targets.guarded_session() as session,
+            session.delete(subscription.target_url, allow_redirects=False) as response,
+        ):
+            return response.status
 
     status = asyncio.run(delete())
     logger.info("told %s the subscription stopped at %s: %s", subscription.target_url, timezone.now(), status)

@@ -5,6 +5,9 @@
 /retry-after/<s>/...    429 with Retry-After: <s>
 /slow/<seconds>/...     200 after sleeping that long
 /flaky/<n>/...          500 for the first n requests to that exact path, then 200
+/redirect/...           302 to /ok/redirected
+
+`most_in_flight[path]`: the most requests to that path it was answering at once.
 """
 
 import json
@@ -31,6 +34,8 @@ class Receiver:
         self.requests: list[Received] = []
         self.lock = threading.Lock()
         self.flaky_seen: dict[str, int] = {}
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,7 +53,13 @@ class Receiver:
                             self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()
                         )
                     )
-                status, extra = receiver.answer(self.path)
+                    now = receiver.in_flight[self.path] = receiver.in_flight.get(self.path, 0) + 1
+                    receiver.most_in_flight[self.path] = max(now, receiver.most_in_flight.get(self.path, 0))
+                try:
+                    status, extra = receiver.answer(self.path)
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight[self.path] -= 1
                 payload = b'{"status":"ok"}' if status < 300 else f'{{"error":"status {status}"}}'.encode()
                 self.send_response(status)
                 for name, value in extra.items():
@@ -75,6 +86,8 @@ class Receiver:
         if kind == "slow":
             time.sleep(float(parts[1]))
             return 200, {}
+        if kind == "redirect":
+            return 302, {"Location": self.url("/ok/redirected")}
         if kind == "flaky":
             with self.lock:
                 seen = self.flaky_seen[path] = self.flaky_seen.get(path, 0) + 1

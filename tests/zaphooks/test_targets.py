@@ -2,8 +2,10 @@ import asyncio
 import ipaddress
 import socket
 
-import httpcore
+import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.abc import AbstractResolver
 
 from zaphooks import targets
 
@@ -79,16 +81,6 @@ def test_plain_public_ipv6_is_public_and_unique_local_is_not():
     assert targets.address_is_public("fd00::1") is False
 
 
-def test_connect_time_guard_refuses_a_name_that_resolves_to_6to4_around_a_private_address(monkeypatch):
-    async def resolve(self, host, port, **kwargs):
-        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2002:a00:1::1", port, 0, 0))]
-
-    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", resolve)
-    backend = targets.GuardedNetworkBackend(httpcore.AnyIOBackend(), allow_private=False)
-    with pytest.raises(targets.TargetRefused):
-        asyncio.run(backend.connect_tcp("hooks.example.com", 443, timeout=2))
-
-
 def test_credentials_in_the_url_are_refused():
     assert targets.target_url_problem("https://user:pw@8.8.8.8/", allow_private=False)
 
@@ -105,29 +97,90 @@ def test_other_schemes_are_refused_even_when_private_is_allowed():
     assert targets.target_url_problem("ftp://127.0.0.1/hook", allow_private=True)
 
 
-def _listening_socket():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    return server
+class StubResolver(AbstractResolver):
+    """DNS that answers every name with `addresses` (real DNS cannot be controlled here)."""
+
+    def __init__(self, *addresses: str):
+        self.addresses = addresses
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        return [
+            {"hostname": host, "host": a, "port": port, "family": socket.AF_INET6 if ":" in a else socket.AF_INET}
+            | {"proto": 0, "flags": 0}
+            for a in self.addresses
+        ]
+
+    async def close(self):
+        pass
+
+
+async def _post_to_local_server(url_host: str, *, allow_private: bool, resolver=None) -> tuple[int, str]:
+    """POST through a guarded session to a server on 127.0.0.1, addressed as `url_host`; returns the
+    status and the Host header the server saw. The server is real; only DNS may be stubbed."""
+
+    async def answer(request):
+        return web.Response(text=request.host)
+
+    app = web.Application()
+    app.router.add_post("/hook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        options = {"resolver": resolver} if resolver else {}
+        async with (
+            targets.guarded_session(allow_private=allow_private, **options) as session,
+            session.post(f"http://{url_host}:{port}/hook", data=b"{}") as response,
+        ):
+            return response.status, (await response.text()).rsplit(":", 1)[0]
+    finally:
+        await runner.cleanup()
+
+
+def _refused(url_host: str, resolver=None) -> bool:
+    try:
+        asyncio.run(_post_to_local_server(url_host, allow_private=False, resolver=resolver))
+    except targets.TargetRefused:
+        return True
+    return False
 
 
 def test_connect_time_guard_refuses_a_name_that_resolves_to_loopback():
-    server = _listening_socket()
-    backend = targets.GuardedNetworkBackend(httpcore.AnyIOBackend(), allow_private=False)
-    with pytest.raises(targets.TargetRefused):
-        asyncio.run(backend.connect_tcp("localhost", server.getsockname()[1], timeout=3))
-    server.close()
+    assert _refused("localhost")
 
 
-def test_connect_time_guard_connects_when_private_targets_are_allowed():
-    server = _listening_socket()
-    backend = targets.GuardedNetworkBackend(httpcore.AnyIOBackend(), allow_private=True)
+def test_connect_time_guard_refuses_a_loopback_ip_literal():
+    # aiohttp skips the resolver for IP literals: the guard sits where both meet.
+    assert _refused("127.0.0.1")
 
-    async def connect():
-        stream = await backend.connect_tcp("127.0.0.1", server.getsockname()[1], timeout=3)
-        await stream.aclose()
-        return True
 
-    assert asyncio.run(connect())
-    server.close()
+def test_connect_time_guard_refuses_an_ipv4_mapped_loopback_ip_literal():
+    assert _refused("[::ffff:127.0.0.1]")
+
+
+def test_connect_time_guard_refuses_a_name_that_resolves_to_6to4_around_a_private_address():
+    assert _refused("hooks.example.com", StubResolver("2002:a00:1::1"))
+
+
+def test_connect_time_guard_refuses_a_name_with_any_private_answer():
+    assert _refused("hooks.example.com", StubResolver("8.8.8.8", "10.0.0.1"))
+
+
+def test_connect_time_guard_connects_to_the_address_it_checked_with_the_url_host_kept():
+    # Private targets allowed so that the checked answer may be the local server.
+    status, host = asyncio.run(
+        _post_to_local_server("hooks.example.com", allow_private=True, resolver=StubResolver("127.0.0.1"))
+    )
+    assert (status, host) == (200, "hooks.example.com")
+
+
+def test_the_guarded_session_keeps_no_cookies_and_follows_no_proxy_from_the_environment():
+    async def make():
+        async with targets.guarded_session() as session:
+            return session.cookie_jar, session.trust_env
+
+    jar, trust_env = asyncio.run(make())
+    assert isinstance(jar, aiohttp.DummyCookieJar)
+    assert trust_env is False

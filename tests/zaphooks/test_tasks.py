@@ -6,6 +6,8 @@ from leads.services import lead_tag_assign
 from zaphooks import services, tasks, wake
 from zaphooks.models import Delivery, DeliveryState
 
+from .factories import SubscriptionFactory
+
 
 @pytest.fixture
 def started(monkeypatch):
@@ -45,3 +47,16 @@ def test_dispatcher_running_is_false_when_redis_cannot_say(monkeypatch):
 
     monkeypatch.setattr(wake, "redis_client", lambda: Unreachable())
     assert wake.dispatcher_running() is False
+
+
+@pytest.mark.parametrize("state", ["disabled", "deleted"])
+def test_zapier_is_told_with_a_delete_to_the_target_when_a_subscription_stops(db, receiver, state):
+    stopped = SubscriptionFactory(target_url=receiver.url("/ok/stopped"), state=state)
+    assert tasks.zapier_unsubscribe_notify(stopped.pk) == 200
+    assert len(receiver.to("/ok/stopped", method="DELETE")) == 1
+
+
+def test_the_stop_notice_follows_no_redirect(db, receiver):
+    stopped = SubscriptionFactory(target_url=receiver.url("/redirect/"), state="disabled")
+    assert tasks.zapier_unsubscribe_notify(stopped.pk) == 302
+    assert receiver.to("/ok/redirected", method="DELETE") == []

@@ -4,7 +4,6 @@ releases its slot that makes such a wake-up safe (wake.dispatcher_wake_for_event
 import threading
 import time
 
-import httpx
 import pytest
 
 from kartra_integrations.redis_client import redis_client
@@ -17,19 +16,21 @@ from zaphooks.models import Delivery, DeliveryState
 from .conftest import wait_for
 from .factories import SubscriptionFactory
 
+WOKEN_PATH = "/ok/woken"
+
 
 class Running:
-    """A dispatcher in a thread of the test process, its requests answered 200 and noted."""
+    """A dispatcher in a thread of the test process, posting to the loopback receiver (200 at WOKEN_PATH)."""
 
-    def __init__(self, lock: wake.DispatcherLock, **options):
-        self.requests: list[httpx.Request] = []
-        self.dispatcher = Dispatcher(transport_factory=lambda **limits: httpx.MockTransport(self._answer), **options)
+    def __init__(self, lock: wake.DispatcherLock, receiver, **options):
+        self.receiver = receiver
+        self.dispatcher = Dispatcher(**options)
         self.thread = threading.Thread(target=self.dispatcher.run, kwargs={"lock": lock})
         self.thread.start()
 
-    def _answer(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(200, text="ok")
+    @property
+    def requests(self) -> list:
+        return self.receiver.to(WOKEN_PATH)
 
     def listening(self) -> bool:
         """Its first relay done, it waits for a wake-up."""
@@ -45,13 +46,13 @@ class Running:
 
 
 @pytest.fixture
-def woken_only(slots, redis_round_trips, account, settings):
+def woken_only(slots, redis_round_trips, account, settings, receiver):
     """Lead-event commits wake hook delivery; the relay never polls the outbox by itself, so only a
     wake-up gets an event relayed (claims still poll: a relay's deliveries are claimed with it)."""
     settings.HOOKS_WAKE_ON_COMMIT = True
     settings.HOOKS_RELAY_POLL_SECONDS = 60
     redis_client().delete(wake.WAKE_KEY)
-    SubscriptionFactory(account=account, events=["assign_tag"])
+    SubscriptionFactory(account=account, events=["assign_tag"], target_url=receiver.url(WOKEN_PATH))
     yield slots
     dispatch.SHUTTING_DOWN.clear()
 
@@ -67,9 +68,9 @@ def _seen_running_now() -> None:
 
 
 def test_a_running_dispatcher_sends_the_event_of_a_commit_that_made_no_round_trip(
-    woken_only, redis_round_trips, account, lead
+    woken_only, redis_round_trips, account, lead, receiver
 ):
-    running = Running(woken_only[0], idle_seconds=60)
+    running = Running(woken_only[0], receiver, idle_seconds=60)
     wait_for(running.listening, "the dispatcher waits for wake-ups")
     _seen_running_now()
     lead_tag_assign(lead=lead, tag=TagFactory(account=account))
@@ -80,10 +81,10 @@ def test_a_running_dispatcher_sends_the_event_of_a_commit_that_made_no_round_tri
 
 
 def test_a_commit_right_after_the_dispatcher_released_its_slot_is_sent_by_it_during_its_grace(
-    woken_only, redis_round_trips, account, lead
+    woken_only, redis_round_trips, account, lead, receiver
 ):
     lock = woken_only[0]
-    running = Running(lock, idle_seconds=0, grace_seconds=3)
+    running = Running(lock, receiver, idle_seconds=0, grace_seconds=3)
     wait_for(running.released, "the dispatcher released its slot")
     assert redis_client().exists(lock.key) == 0
     _seen_running_now()  # as if read just before the release
@@ -94,9 +95,9 @@ def test_a_commit_right_after_the_dispatcher_released_its_slot_is_sent_by_it_dur
 
 
 def test_a_commit_in_the_grace_whose_wake_up_is_lost_is_relayed_by_the_last_look(
-    woken_only, redis_round_trips, account, lead, monkeypatch
+    woken_only, redis_round_trips, account, lead, monkeypatch, receiver
 ):
-    running = Running(woken_only[0], idle_seconds=0, grace_seconds=2)
+    running = Running(woken_only[0], receiver, idle_seconds=0, grace_seconds=2)
     wait_for(running.released, "the dispatcher released its slot")
     monkeypatch.setattr(wake._WakeSender, "push", lambda self, slots: None)  # lost on its way
     _seen_running_now()
