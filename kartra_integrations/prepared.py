@@ -57,10 +57,12 @@ class _Compiled:
     def __init__(self, queryset: models.QuerySet, alias: str, sentinels: dict[str, Any]):
         self.compiler = queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
-        names_by_sentinel = {value: name for name, value in sentinels.items()}
+        names_by_sentinel = {_sentinel_key(value): name for name, value in sentinels.items()}
         # Each parameter: ("value", constant) or ("name", parameter name).
         self.params = [
-            ("name", names_by_sentinel[param]) if _is_sentinel(param, names_by_sentinel) else ("value", param)
+            ("name", names_by_sentinel[_sentinel_key(param)])
+            if _is_sentinel(param, names_by_sentinel)
+            else ("value", param)
             for param in params
         ]
         missing = set(sentinels) - {value for kind, value in self.params if kind == "name"}
@@ -208,8 +210,14 @@ class PreparedQuery(Generic[M]):
         return cast(M, compiled.instance(alias, tuple(row[: self.width(using=alias)])))
 
 
+def _sentinel_key(value: Any) -> Any:
+    """A list sentinel (the array of a `field__any` lookup, e.g. `lead_ids=[-1]`) is known by its items."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _is_sentinel(param: Any, names_by_sentinel: dict) -> bool:
-    return isinstance(param, int | str) and not isinstance(param, bool) and param in names_by_sentinel
+    key = _sentinel_key(param)
+    return isinstance(key, int | str | tuple) and not isinstance(key, bool) and key in names_by_sentinel
 
 
 def _column(field: models.Field) -> str:

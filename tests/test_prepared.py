@@ -224,3 +224,10 @@ def test_any_matches_the_listed_values_with_one_statement_whatever_their_number(
     some_sql, some_params = some.query.sql_with_params()
     assert one_sql == some_sql
     assert (one_params, some_params) == (([second.pk],), ([first.pk, third.pk],))
+
+
+def test_a_list_sentinel_binds_an_any_lookups_array_at_each_run(account):
+    first, second, third = (LeadFactory(account=account) for _ in range(3))
+    by_ids = PreparedQuery(lambda ids: Lead.objects.filter(pk__any=ids).values_list("pk"), ids=[-424242999])
+    assert sorted(row[0] for row in by_ids.rows(ids=[first.pk, third.pk])) == sorted([first.pk, third.pk])
+    assert by_ids.rows(ids=[second.pk]) == [(second.pk,)]

@@ -209,6 +209,10 @@ class Dispatcher:
                     if await client.blpop([wake.WAKE_KEY], timeout=1):
                         self.woken = True
                         self.progress.set()
+                        # A wake-up is pushed per slot; Redis hands them to the dispatchers blocked on
+                        # the list as it pushes. What is left was meant for slots no dispatcher waits
+                        # on: popped here one by one, each would cost this dispatcher an empty relay.
+                        await client.ltrim(wake.WAKE_KEY, 1, 0)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # Redis away: the loop's own polling carries on

@@ -15,7 +15,6 @@ from .email_gate import (
     lead_can_receive_email,
 )
 from .lead_document import (
-    FEW_LEADS,
     event_payload,
     event_payload_build,
     lead_detail_rows_sql,
@@ -52,7 +51,6 @@ from .page_lists import (
 
 __all__ = [
     "EMAILABLE_GDPR_STATUSES",
-    "FEW_LEADS",
     "LEADS_PER_PAGE",
     "LEAD_NOT_FOUND",
     "LeadPage",
