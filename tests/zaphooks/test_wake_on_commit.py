@@ -9,7 +9,7 @@ import pytest
 from kartra_integrations.redis_client import redis_client
 from leads.services import lead_tag_assign
 from tests.leads.factories import LeadFactory, TagFactory
-from zaphooks import dispatch, wake
+from zaphooks import delivery, dispatch, wake
 from zaphooks.dispatch import Dispatcher
 from zaphooks.models import Delivery, DeliveryState
 
@@ -105,3 +105,22 @@ def test_a_commit_in_the_grace_whose_wake_up_is_lost_is_relayed_by_the_last_look
     running.join()
     assert running.requests == []
     assert Delivery.objects.filter(state=DeliveryState.PENDING).count() == 1
+
+
+def test_a_woken_dispatcher_relays_once_for_the_wake_ups_pushed_for_every_slot(
+    woken_only, account, lead, receiver, monkeypatch
+):
+    relays = []
+    relay = delivery.events_relay_claim
+    monkeypatch.setattr(delivery, "events_relay_claim", lambda **options: relays.append(1) or relay(**options))
+    running = Running(woken_only[0], receiver, idle_seconds=60)
+    wait_for(running.listening, "the dispatcher waits for wake-ups")
+    relays.clear()
+    _seen_running_now()
+    lead_tag_assign(lead=lead, tag=TagFactory(account=account))  # a wake-up per slot, one dispatcher running
+    wait_for(lambda: running.requests, "the event was sent")
+    wait_for(running.listening, "the dispatcher waits for wake-ups again")
+    assert relays == [1]
+    assert redis_client().llen(wake.WAKE_KEY) == 0
+    dispatch.SHUTTING_DOWN.set()
+    running.join()
