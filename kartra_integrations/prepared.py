@@ -45,11 +45,16 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_db_prep_lookup(self, value, connection):
-        return ("%s", [[self.lhs.output_field.get_db_prep_value(v, connection, prepared=False) for v in value]])
+        values = [self.lhs.output_field.get_db_prep_value(v, connection, prepared=False) for v in value]
+        if connection.vendor != "postgresql":  # no arrays (SQLite, `make run`): a placeholder per value
+            return ", ".join(["%s"] * len(values)) or "NULL", values
+        return "%s", [values]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor != "postgresql":
+            return f"{lhs} IN ({rhs})", [*lhs_params, *rhs_params]
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 

@@ -1,7 +1,9 @@
 """Shared fixtures: the permission-matrix roles and an API client for an account's credentials."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.credential_cache import verified_credentials
@@ -12,6 +14,16 @@ from tests.accounts.factories import (
     ModeratorFactory,
     SupportAgentFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _needs_what_its_markers_say(request):
+    """`postgres` tests run on PostgreSQL only, `redis` tests only with REDIS_URL (CI has both; the
+    SQLite run without Redis, `make run`'s defaults, skips them)."""
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    if request.node.get_closest_marker("redis") and not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
 
 
 @pytest.fixture(autouse=True)

@@ -160,6 +160,7 @@ def test_a_following_row_whose_primary_key_the_database_makes_is_refused():
 # Statements composed of pieces (Sql)
 
 
+@pytest.mark.postgres
 def test_a_query_as_a_piece_takes_an_expression_for_a_parameter_and_prefixes_the_others(account):
     mine, theirs = LeadFactory(account=account), LeadFactory()
     by_id = PreparedQuery(
@@ -187,6 +188,7 @@ def test_instance_builds_the_model_from_the_start_of_a_longer_row(account):
     assert by_id.instance((None,) * len(row)) is None
 
 
+@pytest.mark.postgres
 def test_json_sql_swaps_stand_ins_for_columns_and_keeps_every_other_value():
     document = {"tag": {"tag_id": -7, "tag_name": "{name}", "kept": [1, "two"], "flag": True}}
     expression = json_sql(document, {-7: "t.id", "{name}": "t.name"})
@@ -197,6 +199,7 @@ def test_json_sql_swaps_stand_ins_for_columns_and_keeps_every_other_value():
     }
 
 
+@pytest.mark.postgres
 def test_insert_if_absent_reading_inserts_and_reads_in_one_statement(account, django_assert_num_queries):
     existing = LeadFactory(account=account)
     lead = Lead(account=account, email="new@example.com", date_joined=existing.date_joined)
@@ -215,6 +218,7 @@ def test_insert_if_absent_reading_inserts_and_reads_in_one_statement(account, dj
     assert insert_if_absent_reading(duplicate, read, {"account_id": account.pk}) is None
 
 
+@pytest.mark.postgres
 def test_any_matches_the_listed_values_with_one_statement_whatever_their_number(account):
     first, second, third = (LeadFactory(account=account) for _ in range(3))
     some = Lead.objects.filter(pk__any=[first.pk, third.pk])
@@ -226,6 +230,7 @@ def test_any_matches_the_listed_values_with_one_statement_whatever_their_number(
     assert (one_params, some_params) == (([second.pk],), ([first.pk, third.pk],))
 
 
+@pytest.mark.postgres
 def test_a_list_sentinel_binds_an_any_lookups_array_at_each_run(account):
     first, second, third = (LeadFactory(account=account) for _ in range(3))
     by_ids = PreparedQuery(lambda ids: Lead.objects.filter(pk__any=ids).values_list("pk"), ids=[-424242999])

@@ -32,7 +32,7 @@ from leads.models import (
     iso_utc,
 )
 
-from .lookups import LEAD_NOT_FOUND, lead_lookup
+from .lookups import LEAD_NOT_FOUND, lead_get, lead_lookup
 
 # ---------------------------------------------------------------------------------------------
 # The lead details document
@@ -100,6 +100,9 @@ def lead_get_with_details(
 ) -> tuple[Lead, dict]:
     """lead_get and lead_details in ONE statement, one round trip: the lead (by id, else by email) and
     its document. NotFound "No lead found" exactly as lead_get says it, another account's lead included."""
+    if connection.vendor != "postgresql":  # the statement is PostgreSQL's; SQLite (`make run`) reads twice
+        lead = lead_get(account=account, id=id, email=email)
+        return lead, lead_details(lead)
     lookup = lead_lookup(account_id=account.pk, id=id, email=email)
     rows = []
     if lookup is not None:
@@ -237,9 +240,11 @@ def lead_details_many(leads: list[Lead]) -> dict[int, dict]:
     by_lead: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     by_account: dict[int, dict[str, list[tuple]]] = defaultdict(lambda: defaultdict(list))
     values: dict[tuple[int, int], str | None] = {}
-    found = _lead_details_many_rows.rows(
-        lead_ids=[lead.pk for lead in leads], account_ids=sorted({lead.account_id for lead in leads})
-    )
+    lead_ids, account_ids = [lead.pk for lead in leads], sorted({lead.account_id for lead in leads})
+    if connection.vendor == "postgresql":
+        found = _lead_details_many_rows.rows(lead_ids=lead_ids, account_ids=account_ids)
+    else:  # arrays are PostgreSQL's (`__any` is IN there): compiled for these ids
+        found = list(_lead_details_many_query(lead_ids, account_ids))
     for kind, owner, *row in found:
         if kind == "value":
             values[(owner, row[0])] = row[5]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
@@ -162,7 +162,7 @@ def lead_create_read(
 ) -> tuple[Lead, dict]:
     """lead_create, answering with the lead's document too (what the API returns). Without custom
     fields, the insert and the document's read are one statement: one round trip."""
-    if custom_fields:
+    if custom_fields or connection.vendor != "postgresql":  # the one statement is PostgreSQL's
         lead = lead_create(account=account, email=email, source=source, custom_fields=custom_fields, **profile)
         return lead, lead_details(lead)
     lead = _new_lead(account=account, email=email, source=source, profile=profile)

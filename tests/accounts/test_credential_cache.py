@@ -41,6 +41,7 @@ def _unreachable_redis(monkeypatch) -> None:
     monkeypatch.setattr(throttling, "redis_client", lambda: unreachable)
 
 
+@pytest.mark.redis
 def test_a_verified_credential_costs_no_query(api):
     _warm(api)
     with CaptureQueriesContext(connection) as queries:
@@ -120,6 +121,7 @@ def test_a_changed_account_is_read_again_on_the_next_request(account, api, commi
     assert api.get("/api/v1/me").json()["account_name"] == "Renamed"
 
 
+@pytest.mark.redis
 def test_a_login_keeps_the_verified_credentials(account, api, committed):
     from django.contrib.auth.models import update_last_login
 
@@ -131,6 +133,7 @@ def test_a_login_keeps_the_verified_credentials(account, api, committed):
     assert len(queries) == 0
 
 
+@pytest.mark.redis
 def test_another_process_sees_the_regeneration_through_the_shared_epoch(account, committed):
     """A second VerifiedCredentials stands for another process: its entries obey the same epoch."""
     issued = account.issued
@@ -176,6 +179,7 @@ def test_without_redis_url_every_request_reads_postgresql(api, monkeypatch):
     assert _credential_reads(queries) == 3
 
 
+@pytest.mark.redis
 def test_each_request_is_counted_once(account, api):
     for _ in range(5):
         assert api.get("/api/v1/me").status_code == 200

@@ -22,7 +22,9 @@ from leads.services import (
 from tests.conftest import api_client_for
 from tests.leads import factories as f
 
-pytestmark = pytest.mark.django_db
+# The budgets count PostgreSQL's statements (one-statement writes and reads) with credentials served
+# from the process under a Redis epoch, as deployed.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
 BUDGET = 10
 MANY = 15

@@ -72,6 +72,7 @@ def test_create_lead_answers_the_document_lead_details_reads_after_it(api, rich_
 # One round trip
 
 
+@pytest.mark.postgres
 def test_assign_tag_is_one_statement_with_its_document(account, rich_lead, tag, django_assert_num_queries):
     with django_assert_num_queries(1):
         result = command_run(name="assign_tag", account=account, inputs={"email": rich_lead.email, "tag": "Customer"})
@@ -79,6 +80,7 @@ def test_assign_tag_is_one_statement_with_its_document(account, rich_lead, tag, 
     assert LeadTag.objects.filter(lead=rich_lead, tag=tag).exists()
 
 
+@pytest.mark.postgres
 def test_assign_tag_the_lead_has_is_one_statement(account, lead, tag, django_assert_num_queries):
     lead_tag_assign(lead=lead, tag=tag)
     with django_assert_num_queries(1):
@@ -86,6 +88,7 @@ def test_assign_tag_the_lead_has_is_one_statement(account, lead, tag, django_ass
         assert result.lead_document is not None
 
 
+@pytest.mark.postgres
 def test_create_lead_is_one_statement_with_its_document(account, rich_lead, django_assert_num_queries):
     with django_assert_num_queries(1):
         result = command_run(name="create_lead", account=account, inputs={"email": "new@example.com"})

@@ -163,6 +163,7 @@ def verified(call):
         assert call(TAGS).json()["status"] == "Success"
 
 
+@pytest.mark.redis
 def test_a_verified_credential_is_not_read_again(call, verified):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -142,6 +142,8 @@ def test_get_lead_outside_the_apps_command_allow_list_is_262(call, live_app, ric
     assert call({"get_lead[email]": "ann@example.com"}).json()["status"] == "Success"
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_get_lead_costs_the_same_few_queries_whatever_the_lead_holds(
     call, account, rich_lead, django_assert_max_num_queries
 ):
