@@ -101,8 +101,8 @@ def lead_get_with_details(
     """lead_get and lead_details in ONE statement, one round trip: the lead (by id, else by email) and
     its document. NotFound "No lead found" exactly as lead_get says it, another account's lead included."""
     if connection.vendor != "postgresql":  # the statement is PostgreSQL's; SQLite (`make run`) reads twice
-        lead = lead_get(account=account, id=id, email=email)
-        return lead, lead_details(lead)
+        found = lead_get(account=account, id=id, email=email)
+        return found, lead_details(found)
     lookup = lead_lookup(account_id=account.pk, id=id, email=email)
     rows = []
     if lookup is not None:

@@ -102,9 +102,9 @@ def lead_tag_assign_read(
     create_if_missing creates takes lead_tag_assign_by_ref's way. NotFound for the lead first, then
     for the tag, exactly as lead_get and asset_resolve say it."""
     if connection.vendor != "postgresql":  # an INSERT inside WITH is PostgreSQL's; SQLite (`make run`) steps
-        lead = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
-        lead_tag_assign_by_ref(lead=lead, tag=tag, create_if_missing=create_if_missing)
-        return lead, lead_details(lead)
+        named = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
+        lead_tag_assign_by_ref(lead=named, tag=tag, create_if_missing=create_if_missing)
+        return named, lead_details(named)
     lead_query = lead_lookup(account_id=account.pk, id=lead_id, email=email, test_mode=test_mode)
     tag_queries = asset_lookups(account_id=account.pk, model=Tag, ref=tag)
     if lead_query is None:
