@@ -170,11 +170,14 @@ class PreparedQuery(Generic[M]):
         self._compiled: dict[tuple[str, type], _Compiled] = {}
         self._model: type[models.Model] | None = None
 
+    def _model_of(self) -> type[models.Model]:
+        if self._model is None:
+            self._model = self._build(**self._sentinels).model
+        return self._model
+
     def _for(self, alias: str | None, kind: type[C]) -> tuple[str, C]:
         if alias is None:
-            if self._model is None:
-                self._model = self._build(**self._sentinels).model
-            alias = router.db_for_read(self._model)
+            alias = router.db_for_read(self._model_of())
         key = (alias, kind)
         if key not in self._compiled:
             self._compiled[key] = kind(self._build(**self._sentinels), alias, self._sentinels)
@@ -196,6 +199,18 @@ class PreparedQuery(Generic[M]):
         if len(rows) > 1:
             raise MultipleObjectsReturned(f"more than one {compiled.model.__name__} matched")
         return cast(M, compiled.instance(alias, rows[0])) if rows else None
+
+    def instances(self, *, using: str | None = None, **values: Any) -> list[M]:
+        """Every matching instance (with its select_related objects), in the query's order. Without
+        arrays (SQLite, `make run`) a list parameter is one placeholder per item, so the statement
+        differs with its length: there the queryset is built for these values and run as it is."""
+        alias = using or router.db_for_read(self._model_of())
+        if connections[alias].vendor != "postgresql" and any(isinstance(v, list) for v in values.values()):
+            return list(self._build(**values).using(alias))
+        _, compiled = self._for(alias, _CompiledModelQuery)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.bind(values))
+            return [cast(M, compiled.instance(alias, row)) for row in cursor.fetchall()]
 
     def sql(self, *, using: str | None = None, prefix: str = "", **expressions: str) -> Sql:
         """The query as a piece of a larger statement: parameters named in `expressions` replaced
@@ -412,6 +427,23 @@ def insert_if_absent(obj: models.Model, *, then: models.Model | None = None) -> 
     return inserted
 
 
+@cache  # per model: the column types cost more to work out than the insert takes to run
+def _rows_insert_sql(model: type[models.Model]) -> tuple[str, list[models.Field], bool]:
+    """rows_insert's statement, its fields in order, and whether the database makes the primary key."""
+    meta = model._meta
+    generated = isinstance(meta.pk, AutoField | BigAutoField)
+    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
+    # Plain values dumped in binary (%b): text-format arrays escape every quote of every body with a regex.
+    # Identifiers and types come from the model's meta, values are bound parameters.
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(_column(f)) for f in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({', '.join(f'%b::{f.cast_db_type(connection)}[]' for f in fields)})"
+    )
+    if generated:
+        sql += f" RETURNING {connection.ops.quote_name(_column(meta.pk))}"
+    return sql, fields, generated
+
+
 def rows_insert(rows: Sequence[models.Model]) -> None:
     """bulk_create of rows of one model (primary keys set on the rows); on PostgreSQL one
     INSERT ... SELECT FROM unnest() bound server-side. Django binds client-side there, quoting every
@@ -423,18 +455,8 @@ def rows_insert(rows: Sequence[models.Model]) -> None:
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(rows, batch_size=1000)
         return
-    meta = model._meta
-    generated = isinstance(meta.pk, AutoField | BigAutoField)
-    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
-    # Plain values dumped in binary (%b): text-format arrays escape every quote of every body with a regex.
+    sql, fields, generated = _rows_insert_sql(model)
     columns = [[f.pre_save(row, True) for row in rows] for f in fields]
-    # Identifiers and types come from the model's meta, values are bound parameters.
-    sql = (
-        f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(_column(f)) for f in fields)}) "  # noqa: S608
-        f"SELECT * FROM unnest({', '.join(f'%b::{f.cast_db_type(connection)}[]' for f in fields)})"
-    )
-    if generated:
-        sql += f" RETURNING {connection.ops.quote_name(_column(meta.pk))}"
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, columns)

@@ -25,9 +25,13 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
+from django.db import connection
 from django.db.models import QuerySet
+
+from kartra_integrations.prepared import PreparedQuery
 
 from .models import Lead, LeadEvent
 from .selectors import event_payload, lead_details_many
@@ -83,16 +87,40 @@ def events_unrelayed_lock(*, limit: int) -> list[LeadEvent]:
     does not grow with the outbox. No join: joined to the leads, PostgreSQL chose a bitmap scan of
     every dead entry of that index per lead (57 ms for nothing to do). Call inside a transaction.
     """
-    return list(
-        LeadEvent.objects.select_for_update(skip_locked=True)
-        .filter(relayed_at__isnull=True)
-        .order_by("occurred_at")[:limit]
+    return _unrelayed(limit).instances()
+
+
+@cache  # one per batch size: LIMIT is part of the compiled SQL
+def _unrelayed(limit: int) -> PreparedQuery[LeadEvent]:
+    return PreparedQuery(
+        lambda: (
+            LeadEvent.objects.select_for_update(skip_locked=True)
+            .filter(relayed_at__isnull=True)
+            .order_by("occurred_at")[:limit]
+        )
     )
 
 
 def events_relayed_mark(*, event_ids: list, at: datetime) -> int:
-    """The relay has handed these events on. Runs in the relay's transaction (it locked the rows)."""
-    return LeadEvent.objects.filter(pk__in=event_ids, relayed_at__isnull=True).update(relayed_at=at)
+    """The relay has handed these events on. Runs in the relay's transaction (it locked the rows).
+
+    On PostgreSQL one statement written once (the ORM compiles an update anew each time: a tenth of
+    the relay's CPU for an event); elsewhere (SQLite, `make run`) the ORM's."""
+    if connection.vendor != "postgresql":
+        return LeadEvent.objects.filter(pk__in=event_ids, relayed_at__isnull=True).update(relayed_at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(_relayed_mark_sql(), [at, event_ids])
+        return cursor.rowcount
+
+
+@cache
+def _relayed_mark_sql() -> str:
+    quote, meta = connection.ops.quote_name, LeadEvent._meta
+    pk_column, relayed_at_column = meta.pk.column, meta.get_field("relayed_at").column
+    assert pk_column and relayed_at_column  # concrete fields: columns of their own
+    pk, relayed_at = quote(pk_column), quote(relayed_at_column)
+    # Identifiers from the model's meta; the values are parameters.
+    return f"UPDATE {quote(meta.db_table)} SET {relayed_at} = %s WHERE {pk} = ANY(%s) AND {relayed_at} IS NULL"  # noqa: S608
 
 
 def event_payloads(events: list[LeadEvent]) -> dict[Any, dict]:
@@ -100,9 +128,12 @@ def event_payloads(events: list[LeadEvent]) -> dict[Any, dict]:
     the number of events (leads.selectors.lead_details_many)."""
     if not events:
         return {}
-    leads = Lead.objects.in_bulk({event.lead_id for event in events})
-    documents = lead_details_many(list(leads.values()))
+    leads = _leads_by_id.instances(ids=list({event.lead_id for event in events}))
+    documents = lead_details_many(leads)
     return {event.pk: event_payload(event, documents[event.lead_id]) for event in events}
+
+
+_leads_by_id = PreparedQuery(lambda ids: Lead.objects.filter(pk__any=ids), ids=[-424242031])
 
 
 @dataclass(frozen=True)

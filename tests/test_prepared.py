@@ -236,3 +236,32 @@ def test_a_list_sentinel_binds_an_any_lookups_array_at_each_run(account):
     by_ids = PreparedQuery(lambda ids: Lead.objects.filter(pk__any=ids).values_list("pk"), ids=[-424242999])
     assert sorted(row[0] for row in by_ids.rows(ids=[first.pk, third.pk])) == sorted([first.pk, third.pk])
     assert by_ids.rows(ids=[second.pk]) == [(second.pk,)]
+
+
+leads_by_ids = PreparedQuery(lambda ids: Lead.objects.filter(pk__any=ids).order_by("email"), ids=[-424242998])
+
+
+def test_instances_returns_every_match_as_a_model_in_the_querys_order(account):
+    second, first = (
+        LeadFactory(account=account, email="b@example.com"),
+        LeadFactory(account=account, email="a@example.com"),
+    )
+    found = leads_by_ids.instances(ids=[second.pk, first.pk])
+    assert found == [first, second]
+    assert [lead.email for lead in found] == ["a@example.com", "b@example.com"]
+
+
+def test_instances_binds_a_list_of_any_length_on_every_database(account):
+    leads = LeadFactory.create_batch(3, account=account)
+    assert {lead.pk for lead in leads_by_ids.instances(ids=[lead.pk for lead in leads])} == {lead.pk for lead in leads}
+    assert leads_by_ids.instances(ids=[leads[0].pk]) == [leads[0]]
+    assert leads_by_ids.instances(ids=[]) == []
+
+
+@pytest.mark.postgres
+def test_instances_binds_the_list_as_one_array_in_one_statement(account, django_assert_num_queries):
+    lead = LeadFactory(account=account)
+    leads_by_ids.instances(ids=[lead.pk])
+    with django_assert_num_queries(1) as queries:
+        leads_by_ids.instances(ids=[lead.pk, lead.pk])
+    assert "= ANY(" in queries.captured_queries[0]["sql"]

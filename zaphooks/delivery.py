@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from kartra_integrations.errors import ApplicationError, NotFound
-from kartra_integrations.prepared import rows_insert
+from kartra_integrations.prepared import PreparedQuery, rows_insert
 from leads import outbox
 
 from . import filters, policy, signing
@@ -148,6 +148,15 @@ def events_relay_claim(
     return _relay_batch(limit=limit, now=now or timezone.now(), claim=(claim, room, default_room))
 
 
+# The active subscriptions of accounts with Zapier access, among these accounts.
+_listening = PreparedQuery(
+    lambda account_ids: Subscription.objects.filter(
+        account__pk__any=account_ids, state=SubscriptionState.ACTIVE, account__zapier_activated=True
+    ).only("account_id", "events", "filter_resolved", "target_url"),
+    account_ids=[-424242041],
+)
+
+
 def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | None = None) -> RelayBatch:
     """One transaction: up to `limit` events -> HookEvents + Deliveries, and the events marked relayed.
 
@@ -164,12 +173,10 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
         subscriptions: dict[int, list[tuple[int, list, dict, str]]] = {}
         # Only accounts with Zapier access: an event written while access is revoked (hosted forms,
         # the sequence engine) is marked relayed without a delivery, so no re-approval sends it later.
-        for sub_id, account_id, sub_events, resolved, target_url in Subscription.objects.filter(
-            account_id__in={event.account_id for event in events},
-            state=SubscriptionState.ACTIVE,
-            account__zapier_activated=True,
-        ).values_list("id", "account_id", "events", "filter_resolved", "target_url"):
-            subscriptions.setdefault(account_id, []).append((sub_id, sub_events, resolved, target_url))
+        for sub in _listening.instances(account_ids=list({event.account_id for event in events})):
+            subscriptions.setdefault(sub.account_id, []).append(
+                (sub.pk, sub.events, sub.filter_resolved, sub.target_url)
+            )
         score_matches = score_matcher()
         wanted = []
         for event in events:
