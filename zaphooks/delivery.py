@@ -160,13 +160,14 @@ _listening = PreparedQuery(
 def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | None = None) -> RelayBatch:
     """One transaction: up to `limit` events -> HookEvents + Deliveries, and the events marked relayed.
 
-    Seven queries whatever the batch: the events, the accounts' active subscriptions, their leads,
-    the lead documents (leads.outbox.event_payloads), two bulk inserts and one update. Events
-    nobody listens to are only marked. The events are locked and not relayed, so their HookEvents
-    and Deliveries are new: plain inserts, which give back the ids of the claimed deliveries.
+    Six statements whatever the batch: the events (taken and marked relayed in one), the accounts'
+    active subscriptions, their leads, the lead documents (leads.outbox.event_payloads) and two bulk
+    inserts. Events nobody listens to are only marked. The events were locked and not relayed, so
+    their HookEvents and Deliveries are new: plain inserts, which give back the ids of the claimed
+    deliveries.
     """
     with transaction.atomic():
-        events = outbox.events_unrelayed_lock(limit=limit)
+        events = outbox.events_take_unrelayed(limit=limit, at=now)
         if not events:
             return RelayBatch()
         result = RelayBatch(read=len(events))
@@ -237,7 +238,6 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
                 )
                 for delivery, event, target_url in claimed
             ]
-        outbox.events_relayed_mark(event_ids=[event.pk for event in events], at=now)
     return result
 
 

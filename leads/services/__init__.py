@@ -122,7 +122,6 @@ from .events import (
     action_details_build,
     lead_event_write,
     lead_events_collected,
-    lead_events_relayed_mark,
 )
 from .importing import (
     DEFAULT_BATCH_SIZE,
@@ -244,7 +243,6 @@ __all__ = [
     "lead_erased_locked",
     "lead_event_write",
     "lead_events_collected",
-    "lead_events_relayed_mark",
     "lead_export",
     "lead_external_page_visit_record",
     "lead_form_filled",

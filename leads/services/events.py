@@ -5,7 +5,6 @@ of the events one call wrote (the platform-events endpoint answers with their id
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -81,11 +80,6 @@ def _events_committed_once() -> None:
 
 def _wake_hook_delivery() -> None:
     events_committed()
-
-
-def lead_events_relayed_mark(*, event_ids: list, at: datetime) -> int:
-    """The hook relay has handed these events on. Runs in the relay's transaction (it locked the rows)."""
-    return LeadEvent.objects.filter(pk__in=event_ids, relayed_at__isnull=True).update(relayed_at=at)
 
 
 # action_details documents (reference section 5), built when the event is written

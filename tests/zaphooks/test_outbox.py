@@ -1,6 +1,7 @@
 """The lead event outbox (leads.outbox) and how hook delivery plugs into it (ZaphooksConfig.ready)."""
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from leads import outbox
@@ -76,13 +77,37 @@ def test_a_failing_erasure_listener_raises_so_the_erasure_rolls_back(listeners):
         outbox.events_erased(event_ids=[], now=timezone.now())
 
 
-def test_the_relay_marks_what_it_read_and_reads_it_no_more(account):
+def test_the_relay_takes_the_oldest_events_marked_relayed_and_they_are_not_taken_again(account):
     lead = LeadFactory(account=account)
-    lead_tag_assign(lead=lead, tag=TagFactory(account=account))
-    events = outbox.events_unrelayed_lock(limit=10)
-    assert [event.lead_id for event in events] == [lead.pk]
-    assert outbox.events_relayed_mark(event_ids=[events[0].pk], at=timezone.now()) == 1
-    assert outbox.events_unrelayed_lock(limit=10) == []
+    tags = TagFactory.create_batch(3, account=account)
+    for tag in tags:
+        lead_tag_assign(lead=lead, tag=tag)
+    oldest = list(LeadEvent.objects.order_by("occurred_at").values_list("pk", flat=True))
+    now = timezone.now()
+    with transaction.atomic():
+        taken = outbox.events_take_unrelayed(limit=2, at=now)
+    assert [event.pk for event in taken] == oldest[:2]
+    assert all(event.relayed_at == now for event in taken)
+    assert [event.pk for event in outbox.events_take_unrelayed(limit=10, at=now)] == oldest[2:]
+    assert outbox.events_take_unrelayed(limit=10, at=now) == []
+
+
+def test_events_taken_by_a_relay_that_rolls_back_stay_unrelayed(account):
+    lead_tag_assign(lead=LeadFactory(account=account), tag=TagFactory(account=account))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert len(outbox.events_take_unrelayed(limit=10, at=timezone.now())) == 1
+        raise RuntimeError("the relay failed")
+    assert LeadEvent.objects.get().relayed_at is None
+
+
+def test_taken_events_come_back_with_every_field_as_python_values(account):
+    lead = LeadFactory(account=account)
+    lead_tag_assign(lead=lead, tag=TagFactory(account=account, name="VIP"))
+    stored = LeadEvent.objects.get()
+    [taken] = outbox.events_take_unrelayed(limit=10, at=timezone.now())
+    assert (taken.pk, taken.lead_id, taken.account_id, taken.action) == (stored.pk, lead.pk, account.pk, stored.action)
+    assert taken.details == stored.details and isinstance(taken.details, dict)
+    assert taken.occurred_at == stored.occurred_at
 
 
 def test_event_payloads_carry_the_lead_document(account):
