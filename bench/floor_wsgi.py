@@ -31,7 +31,7 @@ from kartra_integrations.prepared import insert_params  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_with_details_statement  # noqa: E402
 from leads.selectors.lookups import _asset_by, _lead_by  # noqa: E402
-from leads.services.engagement import _tag_assign_statement  # noqa: E402
+from leads.services.engagement import _tag_link_statement  # noqa: E402
 from zaphooks.wake import dispatcher_wake_for_events  # noqa: E402
 
 django_application = get_wsgi_application()
@@ -41,7 +41,7 @@ LEAD_BY_EMAIL, TAG_BY_NAME = _lead_by("email", False), _asset_by(Tag, "name")
 # search's one statement (leads.selectors.lead_get_with_details): the lead and its document.
 SEARCH = _lead_with_details_statement(LEAD_BY_EMAIL)
 # assign_tag's one statement (leads.services.engagement.lead_tag_assign_read), for a tag given by name.
-ASSIGN = _tag_assign_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,))
+ASSIGN = _tag_link_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,), assign=True)
 LEAD_WIDTH, TAG_WIDTH = LEAD_BY_EMAIL.width(), TAG_BY_NAME.width()
 _database = None
 

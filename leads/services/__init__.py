@@ -25,11 +25,12 @@ one unit (a hosted page's submission, an import batch, an erasure, a platform ev
 step) is `@lead_transaction(durable=True)`, which refuses to run nested. A service that writes one
 row with its event writes them in one statement (`_insert_with_event`) and opens no transaction:
 on PostgreSQL that statement is atomic by itself. The API's hottest writes go further
-(`lead_tag_assign_read`, `lead_create_read`): finding the lead and the asset, the write with its
-event and the lead document's read are one statement, one round trip. Nothing is sent from inside a transaction: side
-effects (waking hook delivery, Celery tasks, emails) are registered with `lead_on_commit`, which
-uses Django's public `transaction.on_commit` (`once=True` for one wake-up per transaction however
-many events it wrote). A new lead's GDPR status is `new_lead_gdpr_status`'s, whatever creates it.
+(`lead_tag_assign_read`, `lead_tag_unassign_read`, `lead_create_read`): finding the lead and the
+asset, the write with its event and the lead document's read are one statement, one round trip.
+Nothing is sent from inside a transaction: side effects (waking hook delivery, Celery tasks,
+emails) are registered with `lead_on_commit`, which uses Django's public `transaction.on_commit`
+(`once=True` for one wake-up per transaction however many events it wrote). A new lead's GDPR
+status is `new_lead_gdpr_status`'s, whatever creates it.
 """
 
 from .activity import (
@@ -116,6 +117,7 @@ from .engagement import (
     lead_tag_assign_by_ref,
     lead_tag_assign_read,
     lead_tag_unassign,
+    lead_tag_unassign_read,
     points_expire_due,
 )
 from .events import (
@@ -265,6 +267,7 @@ __all__ = [
     "lead_tag_assign_by_ref",
     "lead_tag_assign_read",
     "lead_tag_unassign",
+    "lead_tag_unassign_read",
     "lead_tracking_link_click_record",
     "lead_transaction",
     "lead_update",

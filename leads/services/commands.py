@@ -36,7 +36,6 @@ from leads.models import (
     RecurringSubscription,
     Sequence,
     SplitTestLink,
-    Tag,
     TrackingLink,
     Video,
 )
@@ -75,7 +74,7 @@ from leads.services.engagement import (
     lead_sequence_subscribe,
     lead_sequence_unsubscribe,
     lead_tag_assign_read,
-    lead_tag_unassign,
+    lead_tag_unassign_read,
 )
 from leads.services.leads import custom_field_create, lead_create_read, lead_update
 
@@ -126,6 +125,12 @@ def _assign_tag(call: CommandCall) -> dict:
         lead, document = lead_tag_assign_read(
             account=call.account, **call.lead_named(), tag=call.inputs["tag"], create_if_missing=create
         )
+    return {"lead": lead, "document": document}
+
+
+def _unassign_tag(call: CommandCall) -> dict:
+    with call.reference("tag"):
+        lead, document = lead_tag_unassign_read(account=call.account, **call.lead_named(), tag=call.inputs["tag"])
     return {"lead": lead, "document": document}
 
 
@@ -210,10 +215,7 @@ _COMMANDS = (
     Command(
         "assign_tag", "Tag added to lead", _assign_tag, assets=("tag",), params=("create_if_missing",), finds_lead=True
     ),
-    Command(
-        "unassign_tag", "Tag removed from lead",
-        lambda call: lead_tag_unassign(lead=call.required_lead, tag=call.asset(Tag)), assets=("tag",),
-    ),
+    Command("unassign_tag", "Tag removed from lead", _unassign_tag, assets=("tag",), finds_lead=True),
     Command(
         "subscribe_lead_to_list", "Lead subscribed to list", _subscribe_to_list,
         assets=("list",), params=("create_if_missing",),

@@ -39,6 +39,7 @@ from leads.selectors import (
     LEAD_NOT_FOUND,
     asset_lookups,
     asset_not_found,
+    asset_resolve,
     lead_detail_rows_sql,
     lead_details,
     lead_document_from_rows,
@@ -102,23 +103,58 @@ def lead_tag_assign_read(
     create_if_missing creates takes lead_tag_assign_by_ref's way. NotFound for the lead first, then
     for the tag, exactly as lead_get and asset_resolve say it."""
     if connection.vendor != "postgresql":  # an INSERT inside WITH is PostgreSQL's; SQLite (`make run`) steps
-        named = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
-        lead_tag_assign_by_ref(lead=named, tag=tag, create_if_missing=create_if_missing)
-        return named, lead_details(named)
+        lead = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
+        lead_tag_assign_by_ref(lead=lead, tag=tag, create_if_missing=create_if_missing)
+        return lead, lead_details(lead)
+    found = _tag_link_read(account=account, lead_id=lead_id, email=email, test_mode=test_mode, tag=tag, assign=True)
+    if isinstance(found, Lead):  # no such tag
+        if not create_if_missing:
+            raise asset_not_found(Tag, tag)
+        lead_tag_assign_by_ref(lead=found, tag=tag, create_if_missing=True)
+        return found, lead_details(found)
+    return found
+
+
+def lead_tag_unassign_read(
+    *,
+    account: Account,
+    lead_id: int | str | None = None,
+    email: str | None = None,
+    test_mode: bool = False,
+    tag: int | str,
+) -> tuple[Lead, dict]:
+    """lead_tag_unassign for a lead named by id or email and a tag by id or exact name, answering with
+    the lead and its document: like lead_tag_assign_read, ONE statement on PostgreSQL."""
+    if connection.vendor != "postgresql":  # a DELETE inside WITH is PostgreSQL's; SQLite (`make run`) steps
+        lead = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
+        lead_tag_unassign(lead=lead, tag=asset_resolve(account=account, model=Tag, ref=tag))
+        return lead, lead_details(lead)
+    found = _tag_link_read(account=account, lead_id=lead_id, email=email, test_mode=test_mode, tag=tag, assign=False)
+    if isinstance(found, Lead):
+        raise asset_not_found(Tag, tag)
+    return found
+
+
+def _tag_link_read(
+    *, account: Account, lead_id: int | str | None, email: str | None, test_mode: bool, tag: int | str, assign: bool
+) -> tuple[Lead, dict] | Lead:
+    """The one statement of lead_tag_assign_read (`assign`) or lead_tag_unassign_read: the lead and
+    its document after the change, or only the lead when the account has no such tag (nothing
+    written). NotFound when there is no such lead."""
     lead_query = lead_lookup(account_id=account.pk, id=lead_id, email=email, test_mode=test_mode)
     tag_queries = asset_lookups(account_id=account.pk, model=Tag, ref=tag)
     if lead_query is None:
         raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
     if not tag_queries:  # names no tag: nothing to join, only the lead to look for
-        return _tag_missing(
-            lead_get(account=account, id=lead_id, email=email, test_mode=test_mode), tag, create_if_missing
-        )
-    event = LeadEvent(account_id=account.pk, action=LeadAction.ASSIGN_TAG)
+        return lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
+    action = LeadAction.ASSIGN_TAG if assign else LeadAction.UNASSIGN_TAG
+    event = LeadEvent(account_id=account.pk, action=action)
     values = {"account_id": account.pk, **insert_params(event, name="event"), **insert_params(LeadTag(), name="link")}
     values |= {f"lead.{name}": value for name, value in lead_query[1].items()}
     for position, (_, lookup_values) in enumerate(tag_queries):
         values |= {f"tag{position}.{name}": value for name, value in lookup_values.items()}
-    rows = statement_rows(_tag_assign_statement(lead_query[0], tuple(query for query, _ in tag_queries)), values)
+    statement = _tag_link_statement(lead_query[0], tuple(query for query, _ in tag_queries), assign=assign)
+    rows = statement_rows(statement, values)
     if not rows:
         raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
     lead = lead_query[0].instance(rows[0])
@@ -127,22 +163,18 @@ def lead_tag_assign_read(
     tag_at = lead_query[0].width()
     found = tag_queries[0][0].instance(rows[0][tag_at:])
     if found is None:
-        return _tag_missing(lead, tag, create_if_missing)
-    inserted_at = tag_at + tag_queries[0][0].width()
-    added: list[Tag] = []
-    if rows[0][inserted_at]:
+        return lead
+    changed_at = tag_at + tag_queries[0][0].width()
+    changed = bool(rows[0][changed_at])
+    if changed:
         event.lead, event.details = lead, _tag_details(found)
         event._state.adding = False
         _lead_event_written(event)
-        added.append(found)  # the statement's read does not see its own insert
-    return lead, lead_document_from_rows(lead, [row[inserted_at + 1 :] for row in rows], tags=added)
-
-
-def _tag_missing(lead: Lead, tag: int | str, create_if_missing: bool) -> tuple[Lead, dict]:
-    if not create_if_missing:
-        raise asset_not_found(Tag, tag)
-    lead_tag_assign_by_ref(lead=lead, tag=tag, create_if_missing=True)
-    return lead, lead_details(lead)
+    # The statement's read does not see its own change: the document is corrected for it here.
+    details = [row[changed_at + 1 :] for row in rows]
+    if changed and not assign:
+        details = [row for row in details if not (row[0] == "tag" and row[1] == found.pk)]
+    return lead, lead_document_from_rows(lead, details, tags=[found] if changed and assign else [])
 
 
 # Stand-ins for the tag in the event details lead_tag_assign writes: the statement swaps them for
@@ -151,11 +183,13 @@ _STAND_IN_TAG = Tag(pk=-424242301, name="{tag name}")
 
 
 @cache
-def _tag_assign_statement(lead_query: PreparedQuery[Lead], tag_queries: tuple[PreparedQuery[Tag], ...]) -> Sql:
-    """WITH the lead, the tag (tried by id, then by name), the link unless present, its event only
-    if it was: the lead's row, the tag's, whether the link was inserted, and the lead document's rows
-    (one row each, the lead and tag columns repeated). Parameters: lead.*, tag<n>.*, event.*,
-    account_id."""
+def _tag_link_statement(
+    lead_query: PreparedQuery[Lead], tag_queries: tuple[PreparedQuery[Tag], ...], *, assign: bool
+) -> Sql:
+    """WITH the lead, the tag (tried by id, then by name), the link inserted unless present (`assign`)
+    or deleted if present, its event only if it was: the lead's row, the tag's, whether the link
+    changed, and the lead document's rows as they were (one row each, the lead and tag columns
+    repeated). Parameters: lead.*, tag<n>.*, event.*, account_id."""
     quote = connection.ops.quote_name
     lead_pk, tag_pk = quote(Lead._meta.pk.attname), quote(Tag._meta.pk.attname)
     found_tag = sql_join(
@@ -170,13 +204,21 @@ def _tag_assign_statement(lead_query: PreparedQuery[Lead], tag_queries: tuple[Pr
         Sql(f"tag{position} AS (") + query.sql(prefix=f"tag{position}.") + ")"
         for position, query in enumerate(tag_queries)
     ]
-    link = insert_select_sql(
-        LeadTag,
-        name="link",
-        source="found_lead, found_tag",
-        columns={"lead_id": f"found_lead.{lead_pk}", "tag_id": f"found_tag.{tag_pk}"},
-        skip_conflicts=True,
-    )
+    if assign:
+        link = insert_select_sql(
+            LeadTag,
+            name="link",
+            source="found_lead, found_tag",
+            columns={"lead_id": f"found_lead.{lead_pk}", "tag_id": f"found_tag.{tag_pk}"},
+            skip_conflicts=True,
+        )
+    else:
+        table = quote(LeadTag._meta.db_table)
+        columns = {field.name: quote(field.column) for field in LeadTag._meta.concrete_fields if field.column}
+        link = Sql(
+            f"DELETE FROM {table} USING found_lead, found_tag WHERE {table}.{columns['lead']} = "  # noqa: S608
+            f"found_lead.{lead_pk} AND {table}.{columns['tag']} = found_tag.{tag_pk} RETURNING {table}.{columns['id']}"
+        )
     stand_ins = {_STAND_IN_TAG.pk: f"found_tag.{tag_pk}", _STAND_IN_TAG.name: f"found_tag.{quote('name')}"}
     event = insert_select_sql(
         LeadEvent,

@@ -327,6 +327,36 @@ def test_unassign_tag_the_lead_lacks_succeeds_without_event(api, lead, tag, even
     assert events(lead) == []
 
 
+def test_unassign_tag_by_id_leaves_the_leads_other_tags_in_its_document(api, lead, tag, events):
+    kept = f.TagFactory(account=lead.account, name="Kept")
+    lead_tag_assign(lead=lead, tag=tag)
+    lead_tag_assign(lead=lead, tag=kept)
+    response = post(api, "unassign_tag", {"lead_id": lead.id, "tag": tag.id})
+    assert response.status_code == 200
+    assert response.json()["lead"]["tags"] == [{"tag_id": kept.id, "tag_name": "Kept"}]
+    assert list(LeadTag.objects.filter(lead=lead).values_list("tag_id", flat=True)) == [kept.id]
+
+
+def test_unassign_a_tag_the_account_lacks_is_404_and_writes_nothing(api, lead, tag, events):
+    lead_tag_assign(lead=lead, tag=tag)
+    response = post(api, "unassign_tag", {"email": lead.email, "tag": "Nobody's"})
+    assert response.status_code == 404
+    assert response.json() == {"message": 'Tag "Nobody\'s" does not exist', "code": "tag_not_found"}
+    assert events(lead) == ["assign_tag"]
+
+
+def test_unassign_another_accounts_tag_is_404_like_missing(api, lead, other_account):
+    theirs = f.TagFactory(account=other_account, name="X")
+    response = post(api, "unassign_tag", {"email": lead.email, "tag": theirs.id})
+    assert response.json() == {"message": f'Tag "{theirs.id}" does not exist', "code": "tag_not_found"}
+
+
+def test_unassign_tag_from_a_missing_lead_says_the_lead_first(api):
+    response = post(api, "unassign_tag", {"email": "nobody@example.com", "tag": "Nobody's"})
+    assert response.status_code == 404
+    assert response.json()["code"] == "lead_not_found"
+
+
 # Lists
 
 

@@ -119,10 +119,17 @@ def test_each_action_within_budget_with_django_assert(account, busy, django_asse
 
 @pytest.mark.parametrize(
     ("command", "body"),
-    [("assign_tag", {"tag": "Fresh tag"}), ("create_lead", {"email": "new@example.com", "first_name": "Ann"})],
+    [
+        ("assign_tag", {"tag": "Fresh tag"}),
+        ("unassign_tag", {"tag": "Fresh tag"}),
+        ("unassign_tag", {"tag": "Held tag"}),
+        ("create_lead", {"email": "new@example.com", "first_name": "Ann"}),
+    ],
 )
-def test_assign_tag_and_create_lead_are_one_query_after_authentication(account, busy, command, body):
-    """Finding the lead and the tag, the write with its event and the lead document: one statement."""
+def test_tag_actions_and_create_lead_are_one_query_after_authentication(account, busy, command, body):
+    """Finding the lead and the tag, the write with its event and the lead document: one statement
+    (the busy lead holds "Held tag" and not "Fresh tag")."""
+    lead_tag_assign(lead=busy["lead"], tag=f.TagFactory(account=account, name="Held tag"))
     client = _client(account)
 
     def count(path: str, data: dict) -> int:
