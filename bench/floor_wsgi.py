@@ -31,7 +31,7 @@ from kartra_integrations.prepared import insert_params  # noqa: E402
 from leads.models import LeadAction, LeadEvent, LeadTag, Tag  # noqa: E402
 from leads.selectors.lead_document import _lead_with_details_statement  # noqa: E402
 from leads.selectors.lookups import _asset_by, _lead_by  # noqa: E402
-from leads.services.engagement import _tag_link_statement  # noqa: E402
+from leads.services.links import TAG_ASSIGN, _link_statement  # noqa: E402
 from zaphooks.wake import dispatcher_wake_for_events  # noqa: E402
 
 django_application = get_wsgi_application()
@@ -40,8 +40,8 @@ django_application = get_wsgi_application()
 LEAD_BY_EMAIL, TAG_BY_NAME = _lead_by("email", False), _asset_by(Tag, "name")
 # search's one statement (leads.selectors.lead_get_with_details): the lead and its document.
 SEARCH = _lead_with_details_statement(LEAD_BY_EMAIL)
-# assign_tag's one statement (leads.services.engagement.lead_tag_assign_read), for a tag given by name.
-ASSIGN = _tag_link_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,), assign=True)
+# assign_tag's one statement (leads.services.links.lead_tag_assign_read), for a tag given by name.
+ASSIGN = _link_statement(LEAD_BY_EMAIL, (TAG_BY_NAME,), TAG_ASSIGN)
 LEAD_WIDTH, TAG_WIDTH = LEAD_BY_EMAIL.width(), TAG_BY_NAME.width()
 _database = None
 
@@ -75,7 +75,7 @@ def _floor(environ, start_response):
     data = json.loads(environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])))
     event = LeadEvent(account_id=account_id, action=LeadAction.ASSIGN_TAG)
     values = {"account_id": account_id, "lead.account_id": account_id, "lead.value": data["email"].lower()}
-    values |= {"tag0.account_id": account_id, "tag0.value": data["tag"]}
+    values |= {"asset0.account_id": account_id, "asset0.value": data["tag"]}
     values |= insert_params(event, name="event") | insert_params(LeadTag(), name="link")
     rows = _db().execute(ASSIGN.text, ASSIGN.bind(values)).fetchall()
     if rows[0][LEAD_WIDTH + TAG_WIDTH]:

@@ -287,11 +287,13 @@ def insert_select_sql(
     source: str = "",
     columns: Mapping[str, Sql | str] | None = None,
     skip_conflicts: bool = False,
+    on_conflict: Sql | None = None,
     using: str = "default",
 ) -> Sql:
     """`INSERT INTO <model's table> SELECT ... [FROM <source>]`, a piece of a WITH statement: each
     column from `columns` (attname -> SQL) when given, else the parameter "<name>.<attname>"
-    (insert_params gives them). Returns the primary key."""
+    (insert_params gives them). `on_conflict` is what follows ON CONFLICT (`skip_conflicts`: DO
+    NOTHING). Returns the primary key of each row written."""
     columns = columns or {}
     connection = connections[using]
     quote = connection.ops.quote_name
@@ -300,12 +302,14 @@ def insert_select_sql(
         columns.get(field.attname) or sql_param(f"{name}.{field.attname}", field.cast_db_type(connection) or "")
         for field in fields
     ]
-    on_conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    if skip_conflicts:
+        on_conflict = Sql("DO NOTHING")
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(_column(field)) for field in fields)}) SELECT "  # noqa: S608 (identifiers from the models' meta)
         + sql_join(values)
         + (f" FROM {source}" if source else "")
-        + f"{on_conflict} RETURNING {quote(_column(model._meta.pk))}"
+        + (" ON CONFLICT " + on_conflict if on_conflict else "")
+        + f" RETURNING {quote(_column(model._meta.pk))}"
     )
 
 

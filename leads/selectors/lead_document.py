@@ -139,15 +139,13 @@ def lead_detail_rows_sql(*, lead_id: str) -> Sql:
     return _lead_detail_rows.sql(lead_id=lead_id)
 
 
-def lead_document_from_rows(lead: Lead, rows: Iterable[Sequence[Any]], *, tags: Iterable[Any] = ()) -> dict:
+def lead_document_from_rows(lead: Lead, rows: Iterable[Sequence[Any]]) -> dict:
     """The document from rows of lead_details' query (a row whose kind is NULL, an outer join's
-    "nothing", is skipped), and `tags` the lead was given by the statement that read them (a
-    statement does not see its own inserts)."""
+    "nothing", is skipped)."""
     grouped: dict[str, list[tuple]] = defaultdict(list)
     for row in rows:
         if row[0] is not None:
             grouped[row[0]].append(tuple(row))
-    grouped["tag"] += [_tag_row(tag) for tag in tags]
     return _lead_document(lead, grouped)
 
 

@@ -25,8 +25,8 @@ one unit (a hosted page's submission, an import batch, an erasure, a platform ev
 step) is `@lead_transaction(durable=True)`, which refuses to run nested. A service that writes one
 row with its event writes them in one statement (`_insert_with_event`) and opens no transaction:
 on PostgreSQL that statement is atomic by itself. The API's hottest writes go further
-(`lead_tag_assign_read`, `lead_tag_unassign_read`, `lead_create_read`): finding the lead and the
-asset, the write with its event and the lead document's read are one statement, one round trip.
+(leads.services.links for tags and lists, `lead_create_read`): finding the lead and the asset,
+the write with its event and the lead document's read are one statement, one round trip.
 Nothing is sent from inside a transaction: side effects (waking hook delivery, Celery tasks,
 emails) are registered with `lead_on_commit`, which uses Django's public `transaction.on_commit`
 (`once=True` for one wake-up per transaction however many events it wrote). A new lead's GDPR
@@ -115,9 +115,7 @@ from .engagement import (
     lead_sequence_unsubscribe,
     lead_tag_assign,
     lead_tag_assign_by_ref,
-    lead_tag_assign_read,
     lead_tag_unassign,
-    lead_tag_unassign_read,
     points_expire_due,
 )
 from .events import (
@@ -145,6 +143,12 @@ from .leads import (
     lead_gdpr_status_set,
     lead_update,
     new_lead_gdpr_status,
+)
+from .links import (
+    lead_list_subscribe_read,
+    lead_list_unsubscribe_read,
+    lead_tag_assign_read,
+    lead_tag_unassign_read,
 )
 from .opt_in import (
     OPT_IN_EMAILS_PER_ADDRESS_PER_HOUR,
@@ -253,7 +257,9 @@ __all__ = [
     "lead_kartra_page_visit_record",
     "lead_list_subscribe",
     "lead_list_subscribe_by_ref",
+    "lead_list_subscribe_read",
     "lead_list_unsubscribe",
+    "lead_list_unsubscribe_read",
     "lead_membership_grant",
     "lead_membership_revoke",
     "lead_on_commit",

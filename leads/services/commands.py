@@ -28,7 +28,6 @@ from leads.models import (
     CustomField,
     Form,
     Lead,
-    LeadList,
     LeadSource,
     Membership,
     Page,
@@ -66,17 +65,19 @@ from leads.services.engagement import (
     lead_calendar_cancel,
     lead_calendar_complete,
     lead_calendar_subscribe,
-    lead_list_subscribe_by_ref,
-    lead_list_unsubscribe,
     lead_points_give,
     lead_points_remove,
     lead_sequence_complete,
     lead_sequence_subscribe,
     lead_sequence_unsubscribe,
+)
+from leads.services.leads import custom_field_create, lead_create_read, lead_update
+from leads.services.links import (
+    lead_list_subscribe_read,
+    lead_list_unsubscribe_read,
     lead_tag_assign_read,
     lead_tag_unassign_read,
 )
-from leads.services.leads import custom_field_create, lead_create_read, lead_update
 
 __all__ = ["COMMANDS", "Command", "CommandCall", "CommandResult", "ReferenceNotFound", "command_run"]
 
@@ -134,10 +135,21 @@ def _unassign_tag(call: CommandCall) -> dict:
     return {"lead": lead, "document": document}
 
 
-def _subscribe_to_list(call: CommandCall) -> None:
+def _subscribe_to_list(call: CommandCall) -> dict:
     with call.reference("list"):
         create = call.inputs.get("create_if_missing", False)
-        lead_list_subscribe_by_ref(lead=call.required_lead, lead_list=call.inputs["list"], create_if_missing=create)
+        lead, document = lead_list_subscribe_read(
+            account=call.account, **call.lead_named(), lead_list=call.inputs["list"], create_if_missing=create
+        )
+    return {"lead": lead, "document": document}
+
+
+def _unsubscribe_from_list(call: CommandCall) -> dict:
+    with call.reference("list"):
+        lead, document = lead_list_unsubscribe_read(
+            account=call.account, **call.lead_named(), lead_list=call.inputs["list"]
+        )
+    return {"lead": lead, "document": document}
 
 
 def _calendar_complete(call: CommandCall) -> None:
@@ -218,11 +230,11 @@ _COMMANDS = (
     Command("unassign_tag", "Tag removed from lead", _unassign_tag, assets=("tag",), finds_lead=True),
     Command(
         "subscribe_lead_to_list", "Lead subscribed to list", _subscribe_to_list,
-        assets=("list",), params=("create_if_missing",),
+        assets=("list",), params=("create_if_missing",), finds_lead=True,
     ),
     Command(
-        "unsubscribe_lead_from_list", "Lead unsubscribed from list",
-        lambda call: lead_list_unsubscribe(lead=call.required_lead, lead_list=call.asset(LeadList)), assets=("list",),
+        "unsubscribe_lead_from_list", "Lead unsubscribed from list", _unsubscribe_from_list, assets=("list",),
+        finds_lead=True,
     ),
     Command(
         "give_points_to_lead", "Points added to lead",

@@ -2,30 +2,17 @@
 
 from contextlib import nullcontext
 from datetime import datetime, timedelta
-from functools import cache
 
-from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Account
 from kartra_integrations.errors import NotFound
 from kartra_integrations.limits import SCORE_MAX
-from kartra_integrations.prepared import (
-    PreparedQuery,
-    Sql,
-    insert_params,
-    insert_select_sql,
-    json_sql,
-    sql_join,
-    statement_rows,
-)
 from leads.models import (
     Asset,
     CalendarBooking,
     CalendarClass,
     Lead,
     LeadAction,
-    LeadEvent,
     LeadList,
     LeadTag,
     ListSubscription,
@@ -35,22 +22,10 @@ from leads.models import (
     SequenceSubscription,
     Tag,
 )
-from leads.selectors import (
-    LEAD_NOT_FOUND,
-    asset_lookups,
-    asset_not_found,
-    asset_resolve,
-    lead_detail_rows_sql,
-    lead_details,
-    lead_document_from_rows,
-    lead_get,
-    lead_lookup,
-)
 from leads.services.assets import asset_get_or_create
 from leads.services.events import (
     _calendar_details,
     _insert_with_event,
-    _lead_event_written,
     _list_details,
     _score_details,
     _sequence_details,
@@ -86,162 +61,6 @@ def lead_tag_assign_by_ref(*, lead: Lead, tag: int | str, create_if_missing: boo
         found = asset_get_or_create(account=lead.account, model=Tag, ref=tag, create_if_missing=create_if_missing)
         lead_tag_assign(lead=lead, tag=found)
     return found
-
-
-def lead_tag_assign_read(
-    *,
-    account: Account,
-    lead_id: int | str | None = None,
-    email: str | None = None,
-    test_mode: bool = False,
-    tag: int | str,
-    create_if_missing: bool = False,
-) -> tuple[Lead, dict]:
-    """lead_tag_assign_by_ref for a lead named by id or email (leads.selectors.lead_lookup), answering
-    with the lead and its document (what the API returns). Finding the lead and the tag, the link
-    with its event, and the document's read are ONE statement, one round trip; only a tag that
-    create_if_missing creates takes lead_tag_assign_by_ref's way. NotFound for the lead first, then
-    for the tag, exactly as lead_get and asset_resolve say it."""
-    if connection.vendor != "postgresql":  # an INSERT inside WITH is PostgreSQL's; SQLite (`make run`) steps
-        lead = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
-        lead_tag_assign_by_ref(lead=lead, tag=tag, create_if_missing=create_if_missing)
-        return lead, lead_details(lead)
-    found = _tag_link_read(account=account, lead_id=lead_id, email=email, test_mode=test_mode, tag=tag, assign=True)
-    if isinstance(found, Lead):  # no such tag
-        if not create_if_missing:
-            raise asset_not_found(Tag, tag)
-        lead_tag_assign_by_ref(lead=found, tag=tag, create_if_missing=True)
-        return found, lead_details(found)
-    return found
-
-
-def lead_tag_unassign_read(
-    *,
-    account: Account,
-    lead_id: int | str | None = None,
-    email: str | None = None,
-    test_mode: bool = False,
-    tag: int | str,
-) -> tuple[Lead, dict]:
-    """lead_tag_unassign for a lead named by id or email and a tag by id or exact name, answering with
-    the lead and its document: like lead_tag_assign_read, ONE statement on PostgreSQL."""
-    if connection.vendor != "postgresql":  # a DELETE inside WITH is PostgreSQL's; SQLite (`make run`) steps
-        lead = lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
-        lead_tag_unassign(lead=lead, tag=asset_resolve(account=account, model=Tag, ref=tag))
-        return lead, lead_details(lead)
-    found = _tag_link_read(account=account, lead_id=lead_id, email=email, test_mode=test_mode, tag=tag, assign=False)
-    if isinstance(found, Lead):
-        raise asset_not_found(Tag, tag)
-    return found
-
-
-def _tag_link_read(
-    *, account: Account, lead_id: int | str | None, email: str | None, test_mode: bool, tag: int | str, assign: bool
-) -> tuple[Lead, dict] | Lead:
-    """The one statement of lead_tag_assign_read (`assign`) or lead_tag_unassign_read: the lead and
-    its document after the change, or only the lead when the account has no such tag (nothing
-    written). NotFound when there is no such lead."""
-    lead_query = lead_lookup(account_id=account.pk, id=lead_id, email=email, test_mode=test_mode)
-    tag_queries = asset_lookups(account_id=account.pk, model=Tag, ref=tag)
-    if lead_query is None:
-        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
-    if not tag_queries:  # names no tag: nothing to join, only the lead to look for
-        return lead_get(account=account, id=lead_id, email=email, test_mode=test_mode)
-    action = LeadAction.ASSIGN_TAG if assign else LeadAction.UNASSIGN_TAG
-    event = LeadEvent(account_id=account.pk, action=action)
-    values = {"account_id": account.pk, **insert_params(event, name="event"), **insert_params(LeadTag(), name="link")}
-    values |= {f"lead.{name}": value for name, value in lead_query[1].items()}
-    for position, (_, lookup_values) in enumerate(tag_queries):
-        values |= {f"tag{position}.{name}": value for name, value in lookup_values.items()}
-    statement = _tag_link_statement(lead_query[0], tuple(query for query, _ in tag_queries), assign=assign)
-    rows = statement_rows(statement, values)
-    if not rows:
-        raise NotFound(LEAD_NOT_FOUND, code="lead_not_found")
-    lead = lead_query[0].instance(rows[0])
-    assert lead is not None
-    lead.account = account
-    tag_at = lead_query[0].width()
-    found = tag_queries[0][0].instance(rows[0][tag_at:])
-    if found is None:
-        return lead
-    changed_at = tag_at + tag_queries[0][0].width()
-    changed = bool(rows[0][changed_at])
-    if changed:
-        event.lead, event.details = lead, _tag_details(found)
-        event._state.adding = False
-        _lead_event_written(event)
-    # The statement's read does not see its own change: the document is corrected for it here.
-    details = [row[changed_at + 1 :] for row in rows]
-    if changed and not assign:
-        details = [row for row in details if not (row[0] == "tag" and row[1] == found.pk)]
-    return lead, lead_document_from_rows(lead, details, tags=[found] if changed and assign else [])
-
-
-# Stand-ins for the tag in the event details lead_tag_assign writes: the statement swaps them for
-# the tag it finds, so the details keep one rule (_tag_details).
-_STAND_IN_TAG = Tag(pk=-424242301, name="{tag name}")
-
-
-@cache
-def _tag_link_statement(
-    lead_query: PreparedQuery[Lead], tag_queries: tuple[PreparedQuery[Tag], ...], *, assign: bool
-) -> Sql:
-    """WITH the lead, the tag (tried by id, then by name), the link inserted unless present (`assign`)
-    or deleted if present, its event only if it was: the lead's row, the tag's, whether the link
-    changed, and the lead document's rows as they were (one row each, the lead and tag columns
-    repeated). Parameters: lead.*, tag<n>.*, event.*, account_id."""
-    quote = connection.ops.quote_name
-    lead_pk, tag_pk = quote(Lead._meta.pk.attname), quote(Tag._meta.pk.attname)
-    found_tag = sql_join(
-        [
-            f"SELECT * FROM tag{position}"  # noqa: S608 (names of the statement's own parts)
-            + "".join(f" WHERE NOT EXISTS (SELECT FROM tag{earlier})" for earlier in range(position))
-            for position in range(len(tag_queries))
-        ],
-        " UNION ALL ",
-    )
-    tags = [
-        Sql(f"tag{position} AS (") + query.sql(prefix=f"tag{position}.") + ")"
-        for position, query in enumerate(tag_queries)
-    ]
-    if assign:
-        link = insert_select_sql(
-            LeadTag,
-            name="link",
-            source="found_lead, found_tag",
-            columns={"lead_id": f"found_lead.{lead_pk}", "tag_id": f"found_tag.{tag_pk}"},
-            skip_conflicts=True,
-        )
-    else:
-        table = quote(LeadTag._meta.db_table)
-        columns = {field.name: quote(field.column) for field in LeadTag._meta.concrete_fields if field.column}
-        link = Sql(
-            f"DELETE FROM {table} USING found_lead, found_tag WHERE {table}.{columns['lead']} = "  # noqa: S608
-            f"found_lead.{lead_pk} AND {table}.{columns['tag']} = found_tag.{tag_pk} RETURNING {table}.{columns['id']}"
-        )
-    stand_ins = {_STAND_IN_TAG.pk: f"found_tag.{tag_pk}", _STAND_IN_TAG.name: f"found_tag.{quote('name')}"}
-    event = insert_select_sql(
-        LeadEvent,
-        name="event",
-        source="link, found_lead, found_tag",
-        columns={"lead_id": f"found_lead.{lead_pk}", "details": json_sql(_tag_details(_STAND_IN_TAG), stand_ins)},
-    )
-    return (
-        "WITH found_lead AS ("  # noqa: S608 (identifiers from the models' meta)
-        + lead_query.sql(prefix="lead.")
-        + "), "
-        + sql_join(tags)
-        + ", found_tag AS ("
-        + found_tag
-        + "), link AS ("
-        + link
-        + "), event AS ("
-        + event
-        + ") SELECT found_lead.*, found_tag.*, EXISTS (SELECT FROM link), detail.* FROM found_lead "
-        "LEFT JOIN found_tag ON true LEFT JOIN ("
-        + lead_detail_rows_sql(lead_id=f"(SELECT {lead_pk} FROM found_lead)")  # noqa: S608
-        + ") detail ON true"
-    )
 
 
 @lead_transaction

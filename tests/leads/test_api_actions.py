@@ -388,6 +388,38 @@ def test_unsubscribe_from_list_not_on_succeeds_without_event(api, lead, lead_lis
     assert events(lead) == []
 
 
+def test_unsubscribed_lead_shows_the_list_inactive_in_its_document(api, lead, lead_list):
+    lead_list_subscribe(lead=lead, lead_list=lead_list)
+    response = post(api, "unsubscribe_lead_from_list", {"email": lead.email, "list": "Newsletter"})
+    assert response.json()["lead"]["lists"] == [{"list_id": lead_list.id, "list_name": "Newsletter", "active": False}]
+    assert ListSubscription.objects.get(lead=lead).unsubscribed_at is not None
+
+
+def test_subscribing_again_after_unsubscribing_is_active_again_with_an_event(api, lead, lead_list, events):
+    lead_list_subscribe(lead=lead, lead_list=lead_list)
+    post(api, "unsubscribe_lead_from_list", {"email": lead.email, "list": "Newsletter"})
+    response = post(api, "subscribe_lead_to_list", {"email": lead.email, "list": lead_list.id})
+    assert response.json()["lead"]["lists"] == [{"list_id": lead_list.id, "list_name": "Newsletter", "active": True}]
+    subscription = ListSubscription.objects.get(lead=lead)
+    assert (subscription.status, subscription.unsubscribed_at) == ("active", None)
+    assert events(lead) == ["list_subscription", "list_unsubscription", "list_subscription"]
+
+
+def test_subscribing_an_active_subscriber_again_changes_nothing(api, lead, lead_list, events):
+    subscribed = lead_list_subscribe(lead=lead, lead_list=lead_list)
+    response = post(api, "subscribe_lead_to_list", {"email": lead.email, "list": "Newsletter"})
+    assert response.json()["lead"]["lists"] == [{"list_id": lead_list.id, "list_name": "Newsletter", "active": True}]
+    assert ListSubscription.objects.get(lead=lead).subscribed_at == subscribed.subscribed_at
+    assert events(lead) == ["list_subscription"]
+
+
+def test_subscribe_to_another_accounts_list_is_404_like_missing(api, lead, other_account):
+    theirs = f.LeadListFactory(account=other_account, name="Theirs")
+    response = post(api, "subscribe_lead_to_list", {"email": lead.email, "list": theirs.id})
+    assert response.json() == {"message": f'List "{theirs.id}" does not exist', "code": "list_not_found"}
+    assert not ListSubscription.objects.exists()
+
+
 # Points
 
 

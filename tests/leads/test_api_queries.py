@@ -14,6 +14,7 @@ from leads.services import (
     lead_calendar_subscribe,
     lead_custom_fields_set,
     lead_list_subscribe,
+    lead_list_unsubscribe,
     lead_membership_grant,
     lead_sequence_subscribe,
     lead_tag_assign,
@@ -123,13 +124,23 @@ def test_each_action_within_budget_with_django_assert(account, busy, django_asse
         ("assign_tag", {"tag": "Fresh tag"}),
         ("unassign_tag", {"tag": "Fresh tag"}),
         ("unassign_tag", {"tag": "Held tag"}),
+        ("subscribe_lead_to_list", {"list": "Fresh list"}),
+        ("subscribe_lead_to_list", {"list": "Held list"}),
+        ("subscribe_lead_to_list", {"list": "Left list"}),
+        ("unsubscribe_lead_from_list", {"list": "Held list"}),
+        ("unsubscribe_lead_from_list", {"list": "Fresh list"}),
         ("create_lead", {"email": "new@example.com", "first_name": "Ann"}),
     ],
 )
-def test_tag_actions_and_create_lead_are_one_query_after_authentication(account, busy, command, body):
-    """Finding the lead and the tag, the write with its event and the lead document: one statement
-    (the busy lead holds "Held tag" and not "Fresh tag")."""
-    lead_tag_assign(lead=busy["lead"], tag=f.TagFactory(account=account, name="Held tag"))
+def test_tag_and_list_actions_and_create_lead_are_one_query_after_authentication(account, busy, command, body):
+    """Finding the lead and the asset, the write with its event and the lead document: one statement
+    (the busy lead holds "Held tag" and "Held list", has left "Left list", and lacks the fresh ones)."""
+    lead = busy["lead"]
+    lead_tag_assign(lead=lead, tag=f.TagFactory(account=account, name="Held tag"))
+    lead_list_subscribe(lead=lead, lead_list=f.LeadListFactory(account=account, name="Held list"))
+    left = f.LeadListFactory(account=account, name="Left list")
+    lead_list_subscribe(lead=lead, lead_list=left)
+    lead_list_unsubscribe(lead=lead, lead_list=left)
     client = _client(account)
 
     def count(path: str, data: dict) -> int:
