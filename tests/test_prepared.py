@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
 from django.db import IntegrityError, connection
@@ -16,10 +17,13 @@ from kartra_integrations.prepared import (
     insert_if_absent,
     insert_if_absent_reading,
     json_sql,
+    rows_insert,
     statement_rows,
 )
 from leads.models import Lead, LeadAction, LeadEvent, LeadTag
 from tests.leads.factories import LeadFactory, TagFactory
+from tests.zaphooks.factories import SubscriptionFactory
+from zaphooks.models import Delivery, HookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +269,36 @@ def test_instances_binds_the_list_as_one_array_in_one_statement(account, django_
     with django_assert_num_queries(1) as queries:
         leads_by_ids.instances(ids=[lead.pk, lead.pk])
     assert "= ANY(" in queries.captured_queries[0]["sql"]
+
+
+def test_rows_insert_writes_batches_of_several_models_and_sets_the_keys_the_database_makes(account):
+    subscription = SubscriptionFactory(account=account)
+    occurred_at = datetime(2026, 1, 2, tzinfo=UTC)
+    hook_events = [
+        HookEvent(account=account, action="assign_tag", occurred_at=occurred_at, body="{}") for _ in range(2)
+    ]
+    deliveries = [Delivery(event_id=event.pk, subscription=subscription) for event in hook_events]
+    rows_insert(hook_events, deliveries)
+    assert set(HookEvent.objects.values_list("pk", flat=True)) == {event.pk for event in hook_events}
+    stored = dict(Delivery.objects.values_list("pk", "event_id"))
+    assert stored == {delivery.pk: delivery.event_id for delivery in deliveries}
+
+
+@pytest.mark.postgres
+def test_rows_insert_of_several_batches_is_one_statement(account, monkeypatch):
+    subscription = SubscriptionFactory(account=account)
+    hook_event = HookEvent(
+        account=account, action="assign_tag", occurred_at=datetime(2026, 1, 2, tzinfo=UTC), body="{}"
+    )
+    sent = []  # rows_insert runs on a psycopg cursor of its own, which Django's query log does not see
+    execute = psycopg.Cursor.execute
+    monkeypatch.setattr(
+        psycopg.Cursor,
+        "execute",
+        lambda cursor, query, *args, **kw: sent.append(query) or execute(cursor, query, *args, **kw),
+    )
+    rows_insert([hook_event], [Delivery(event_id=hook_event.pk, subscription=subscription)])
+    monkeypatch.undo()
+    assert len(sent) == 1
+    assert sent[0].startswith("WITH batch0 AS (INSERT INTO")
+    assert Delivery.objects.get().event_id == hook_event.pk

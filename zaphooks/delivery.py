@@ -160,11 +160,11 @@ _listening = PreparedQuery(
 def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | None = None) -> RelayBatch:
     """One transaction: up to `limit` events -> HookEvents + Deliveries, and the events marked relayed.
 
-    Six statements whatever the batch: the events (taken and marked relayed in one), the accounts'
-    active subscriptions, their leads, the lead documents (leads.outbox.event_payloads) and two bulk
-    inserts. Events nobody listens to are only marked. The events were locked and not relayed, so
-    their HookEvents and Deliveries are new: plain inserts, which give back the ids of the claimed
-    deliveries.
+    Five statements whatever the batch: the events (taken and marked relayed in one), the accounts'
+    active subscriptions, their leads, the lead documents (leads.outbox.event_payloads) and the
+    HookEvents with the Deliveries (one bulk insert). Events nobody listens to are only marked. The
+    events were locked and not relayed, so their HookEvents and Deliveries are new: plain inserts,
+    which give back the ids of the claimed deliveries.
     """
     with transaction.atomic():
         events = outbox.events_take_unrelayed(limit=limit, at=now)
@@ -192,18 +192,16 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
         if wanted:
             payloads = outbox.event_payloads([event for event, _ in wanted])
             bodies = {pk: json.dumps(payload, separators=(",", ":"), default=str) for pk, payload in payloads.items()}
-            rows_insert(
-                [
-                    HookEvent(
-                        id=event.pk,
-                        account_id=event.account_id,
-                        action=event.action,
-                        occurred_at=event.occurred_at,
-                        body=bodies[event.pk],
-                    )
-                    for event, _ in wanted
-                ]
-            )
+            hook_events = [
+                HookEvent(
+                    id=event.pk,
+                    account_id=event.account_id,
+                    action=event.action,
+                    occurred_at=event.occurred_at,
+                    body=bodies[event.pk],
+                )
+                for event, _ in wanted
+            ]
             left, room, default_room = claim or (0, {}, 0)
             room = dict(room)
             deliveries, claimed = [], []
@@ -223,8 +221,9 @@ def _relay_batch(*, limit: int, now: datetime, claim: tuple[int, dict, int] | No
                     else:
                         delivery = Delivery(event_id=event.pk, subscription_id=sub_id, next_attempt_at=now)
                     deliveries.append(delivery)
-            # No ignore_conflicts: the events are locked and new, and the ids of the claimed come back.
-            rows_insert(deliveries)
+            # One statement. No ignore_conflicts: the events were locked and new; the ids of the claimed
+            # deliveries come back.
+            rows_insert(hook_events, deliveries)
             result.recorded, result.deliveries = len(wanted), len(deliveries)
             result.jobs = [
                 Job(
