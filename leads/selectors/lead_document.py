@@ -149,8 +149,10 @@ def lead_document_from_rows(lead: Lead, rows: Iterable[Sequence[Any]]) -> dict:
     return _lead_document(lead, grouped)
 
 
-def _tag_row(tag: Any) -> tuple:
-    return ("tag", tag.pk, tag.name, None, None, None, None)
+def lead_document_asset_row(asset: Any, status: str | None = None) -> tuple:
+    """The document's row for a tag or a list the lead has (`status`: its list subscription's), in the
+    shape of lead_details' query."""
+    return (asset.kind, asset.pk, asset.name, status, None, None, None)
 
 
 def lead_document_build(
@@ -166,8 +168,8 @@ def lead_document_build(
     the same document code. custom_fields: (field, its options, stored value);
     lists: (list, status); sequences: (sequence, status, step); memberships: (level, status)."""
     rows: dict[str, list[tuple]] = defaultdict(list)
-    rows["tag"] = [_tag_row(tag) for tag in tags]
-    rows["list"] = [("list", item.pk, item.name, status, None, None, None) for item, status in lists]
+    rows["tag"] = [lead_document_asset_row(tag) for tag in tags]
+    rows["list"] = [lead_document_asset_row(item, status) for item, status in lists]
     rows["sequence"] = [("sequence", item.pk, item.name, status, step, None, None) for item, status, step in sequences]
     rows["membership"] = [
         ("membership", level.membership.pk, level.membership.name, status, level.pk, None, level.name)

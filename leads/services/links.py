@@ -36,6 +36,7 @@ from leads.selectors import (
     asset_resolve,
     lead_detail_rows_sql,
     lead_details,
+    lead_document_asset_row,
     lead_document_from_rows,
     lead_get,
     lead_lookup,
@@ -236,17 +237,13 @@ def _list_subscription_end(lead_pk: str, list_pk: str) -> Sql:
     )
 
 
-def _list_row(status: str) -> Callable[[Any], tuple]:
-    return lambda lead_list: ("list", lead_list.pk, lead_list.name, status, None, None, None)
-
-
 TAG_ASSIGN = _LinkChange(
     Tag,
     LeadAction.ASSIGN_TAG,
     _tag_details,
     _tag_insert,
     lambda: insert_params(LeadTag(), name="link"),
-    lambda tag: ("tag", tag.pk, tag.name, None, None, None, None),
+    lead_document_asset_row,
 )
 TAG_UNASSIGN = _LinkChange(Tag, LeadAction.UNASSIGN_TAG, _tag_details, _tag_delete, dict, lambda tag: None)
 LIST_SUBSCRIBE = _LinkChange(
@@ -255,7 +252,7 @@ LIST_SUBSCRIBE = _LinkChange(
     _list_details,
     _list_subscription_upsert,
     lambda: insert_params(ListSubscription(status=ACTIVE, subscribed_at=timezone.now()), name="link"),
-    _list_row(ACTIVE),
+    lambda lead_list: lead_document_asset_row(lead_list, ACTIVE),
 )
 LIST_UNSUBSCRIBE = _LinkChange(
     LeadList,
@@ -263,7 +260,7 @@ LIST_UNSUBSCRIBE = _LinkChange(
     _list_details,
     _list_subscription_end,
     lambda: {"link.at": timezone.now()},
-    _list_row(UNSUBSCRIBED),
+    lambda lead_list: lead_document_asset_row(lead_list, UNSUBSCRIBED),
 )
 
 
