@@ -1,6 +1,6 @@
-"""assign_tag and create_lead in one PostgreSQL round trip: finding the lead and the tag, the write
-with its event, and the lead document are one statement, and answer exactly what the services and
-lead_details answer."""
+"""The tag and list actions and create_lead in one PostgreSQL round trip: finding the lead and the
+asset, the write with its event, and the lead document are one statement, and answer exactly what the
+services and lead_details answer."""
 
 import pytest
 
@@ -10,6 +10,7 @@ from leads.services import (
     lead_custom_fields_set,
     lead_erase,
     lead_list_subscribe,
+    lead_list_unsubscribe,
     lead_tag_assign,
 )
 from leads.services.commands import command_run
@@ -59,6 +60,74 @@ def test_assign_tag_the_lead_has_answers_the_same_document(api, rich_lead, tag):
     first = post(api, "assign_tag", {"lead_id": rich_lead.pk, "tag": tag.pk}).json()
     second = post(api, "assign_tag", {"lead_id": rich_lead.pk, "tag": tag.pk}).json()
     assert first == second
+
+
+# The rich lead holds "Older tag" and "Newsletter"; it left "Old list"; "Customer" and "Offers" are new to it.
+LINK_WRITES = [
+    ("unassign_tag", {"tag": "Older tag"}, "Tag removed from lead"),
+    ("unassign_tag", {"tag": "Customer"}, "Tag removed from lead"),
+    ("subscribe_lead_to_list", {"list": "Offers"}, "Lead subscribed to list"),
+    ("subscribe_lead_to_list", {"list": "Old list"}, "Lead subscribed to list"),
+    ("subscribe_lead_to_list", {"list": "Newsletter"}, "Lead subscribed to list"),
+    ("unsubscribe_lead_from_list", {"list": "Newsletter"}, "Lead unsubscribed from list"),
+    ("unsubscribe_lead_from_list", {"list": "Old list"}, "Lead unsubscribed from list"),
+]
+
+
+@pytest.fixture
+def lists(account, rich_lead, tag):
+    f.LeadListFactory(account=account, name="Offers")
+    left = f.LeadListFactory(account=account, name="Old list")
+    lead_list_subscribe(lead=rich_lead, lead_list=left)
+    lead_list_unsubscribe(lead=rich_lead, lead_list=left)
+
+
+@pytest.mark.parametrize(("command", "asset", "message"), LINK_WRITES)
+def test_tag_and_list_writes_answer_the_document_lead_details_reads_after_them(
+    api, rich_lead, lists, command, asset, message
+):
+    response = post(api, command, {"email": rich_lead.email, **asset})
+    assert response.status_code == 200
+    assert response.json() == {"message": message, "lead": lead_details(Lead.objects.get(pk=rich_lead.pk))}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("command", "asset", "message"), LINK_WRITES)
+def test_tag_and_list_writes_are_one_statement(
+    account, rich_lead, lists, command, asset, message, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        result = command_run(name=command, account=account, inputs={"lead_id": rich_lead.pk, **asset})
+    assert result.message == message and result.lead_document is not None
+
+
+@pytest.mark.parametrize(
+    ("command", "asset"), [(command, asset) for command, asset, _ in LINK_WRITES if command != "unassign_tag"]
+)
+def test_list_writes_find_an_erased_lead_no_more(api, rich_lead, lists, owner, command, asset):
+    email = rich_lead.email
+    lead_erase(lead=rich_lead, actor=owner)
+    assert post(api, command, {"email": email, **asset}).json() == NO_LEAD
+
+
+def test_unassign_tag_finds_an_erased_lead_no_more(api, rich_lead, owner):
+    email = rich_lead.email
+    lead_erase(lead=rich_lead, actor=owner)
+    assert post(api, "unassign_tag", {"email": email, "tag": "Older tag"}).json() == NO_LEAD
+
+
+def test_list_writes_in_test_mode_find_only_a_lead_test_mode_created(account, rich_lead, lists):
+    inputs = {"list": "Offers", "test_mode": True}
+    with pytest.raises(Exception, match="No lead found"):
+        command_run(name="subscribe_lead_to_list", account=account, inputs={**inputs, "lead_id": rich_lead.pk})
+    assert not rich_lead.list_subscriptions.filter(list__name="Offers").exists()
+
+
+def test_a_list_name_that_needs_escaping_is_written_as_is_in_the_event(api, account, lead):
+    name = 'Say "hi" \\ ünïcode'
+    f.LeadListFactory(account=account, name=name)
+    assert post(api, "subscribe_lead_to_list", {"email": lead.email, "list": name}).status_code == 200
+    assert lead.events.get().details["list"]["list_name"] == name
 
 
 def test_create_lead_answers_the_document_lead_details_reads_after_it(api, rich_lead):
